@@ -1,0 +1,162 @@
+// Whole-program tests: the command-line tools as a user runs them.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "core/ln_jsonl.h"
+#include "test_support.h"
+
+namespace {
+
+using loctex::testing::read_text;
+using loctex::testing::TempDir;
+
+struct Run {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+Run run(const std::string& tool, const std::string& args, const TempDir& dir) {
+  const auto err_file = dir / "stderr.txt";
+  const std::string command =
+      std::string(LOCTEX_BIN_DIR) + "/" + tool + " " + args + " 2>" + err_file.string();
+  Run r;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = read_text(err_file);
+  return r;
+}
+
+std::string q(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+
+// A synthesised set of three narratives with images, and an empty project.
+struct Fixture {
+  TempDir dir;
+  std::filesystem::path synth = dir / "synth";
+  std::filesystem::path project = dir / "project";
+  Fixture() {
+    const Run s = run("loctex-synth", "--out " + q(synth) + " --count 3 --seed 5 --quiet", dir);
+    EXPECT_EQ(s.exit_code, 0) << s.err;
+    const Run i = run("loctex-project", "init " + q(project), dir);
+    EXPECT_EQ(i.exit_code, 0) << i.err;
+  }
+};
+
+TEST(cli_test, help_shows_examples_and_exit_codes) {
+  TempDir dir;
+  const Run r = run("loctex-project", "--help", dir);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("loctex-project import my-project narratives.jsonl"), std::string::npos);
+  EXPECT_NE(r.out.find("3  done, but some inputs were skipped"), std::string::npos);
+}
+
+TEST(cli_test, bad_command_line_exits_2_naming_the_option) {
+  TempDir dir;
+  const Run r = run("loctex-project", "render " + q(dir.path()) + " --out x --grid 0", dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--grid"), std::string::npos) << r.err;
+}
+
+TEST(cli_test, init_refuses_an_existing_project) {
+  Fixture f;
+  const Run r = run("loctex-project", "init " + q(f.project), f.dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(f.project.filename().string()), std::string::npos) << r.err;
+}
+
+TEST(cli_test, synth_import_render_export_round_trip) {
+  Fixture f;
+  const Run imp = run("loctex-project",
+                      "import " + q(f.project) + " " + q(f.synth / "narratives.jsonl") + " --images " +
+                          q(f.synth / "images") + " --json",
+                      f.dir);
+  ASSERT_EQ(imp.exit_code, 0) << imp.err;
+  const auto summary = nlohmann::json::parse(imp.out);
+  EXPECT_EQ(summary["imported"], 3);
+  EXPECT_EQ(summary["skipped"], 0);
+
+  const auto rows =
+      nlohmann::json::parse(run("loctex-project", "list " + q(f.project) + " --json", f.dir).out);
+  ASSERT_EQ(rows.size(), 3u);
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["status"], "done");
+    // Images were copied into the project.
+    EXPECT_NE(row["image_file"].get<std::string>().find((f.project / "images").string()), std::string::npos);
+  }
+
+  const Run ren =
+      run("loctex-project", "render " + q(f.project) + " --out " + q(f.dir / "overlays") + " --words --json",
+          f.dir);
+  ASSERT_EQ(ren.exit_code, 0) << ren.err;
+  const auto rendered = nlohmann::json::parse(ren.out);
+  EXPECT_EQ(rendered["narratives"], 3);
+  std::size_t sheets = 0, pngs = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(f.dir / "overlays")) {
+    if (entry.path().extension() != ".png") continue;
+    ++pngs;
+    EXPECT_FALSE(cv::imread(entry.path().string()).empty()) << entry.path();
+    if (entry.path().filename() == "sheet.png") ++sheets;
+  }
+  EXPECT_EQ(sheets, 3u);
+  EXPECT_EQ(pngs, rendered["files"].get<std::size_t>());
+  EXPECT_GT(pngs, 3u);
+
+  const Run exp = run("loctex-project", "export " + q(f.project) + " " + q(f.dir / "back.jsonl"), f.dir);
+  ASSERT_EQ(exp.exit_code, 0) << exp.err;
+  EXPECT_EQ(read_text(f.dir / "back.jsonl"), read_text(f.synth / "narratives.jsonl"));
+}
+
+TEST(cli_test, strict_import_of_a_bad_file_imports_nothing) {
+  Fixture f;
+  const std::string good = read_text(f.synth / "narratives.jsonl");
+  loctex::testing::write_text(f.dir / "bad.jsonl",
+                              good.substr(0, good.find('\n') + 1) + "{\"dataset_id\": 3}\n");
+  const Run r = run("loctex-project", "import " + q(f.project) + " " + q(f.dir / "bad.jsonl"), f.dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bad.jsonl:2: field 'dataset_id': expected a string, got number"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(
+      nlohmann::json::parse(run("loctex-project", "list " + q(f.project) + " --json", f.dir).out).size(), 0u);
+}
+
+TEST(cli_test, lenient_import_skips_and_reports_bad_lines) {
+  Fixture f;
+  const std::string good = read_text(f.synth / "narratives.jsonl");
+  loctex::testing::write_text(f.dir / "bad.jsonl", "not json\n" + good);
+  const Run r = run("loctex-project",
+                    "import " + q(f.project) + " " + q(f.dir / "bad.jsonl") + " --lenient --json", f.dir);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("bad.jsonl:1: bad JSON"), std::string::npos) << r.err;
+  const auto summary = nlohmann::json::parse(r.out);
+  EXPECT_EQ(summary["imported"], 3);
+  EXPECT_EQ(summary["skipped"], 1);
+  EXPECT_EQ(summary["files"][0]["errors"][0]["line"], 1);
+}
+
+TEST(cli_test, render_skips_and_reports_a_narrative_without_image) {
+  Fixture f;
+  // Imported without --images: the project knows no image file.
+  ASSERT_EQ(run("loctex-project", "import " + q(f.project) + " " + q(f.synth / "narratives.jsonl"), f.dir)
+                .exit_code,
+            0);
+  const Run r =
+      run("loctex-project", "render " + q(f.project) + " --out " + q(f.dir / "o") + " --json", f.dir);
+  EXPECT_EQ(r.exit_code, 3);
+  const auto summary = nlohmann::json::parse(r.out);
+  EXPECT_EQ(summary["narratives"], 0);
+  ASSERT_EQ(summary["skipped"].size(), 3u);
+  EXPECT_NE(summary["skipped"][0].get<std::string>().find("no image file"), std::string::npos);
+}
+
+}  // namespace
