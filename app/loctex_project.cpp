@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
   CLI::App cli{"LocTex projects: a folder with project.sqlite and its images."};
   cli.footer(kFooter);
   cli.require_subcommand(1);
+  cli.fallthrough();  // --json and -q work after the subcommand too
   Options o;
   auto* global_json = cli.add_flag("--json", o.json, "Print a JSON summary on stdout");
   global_json->configurable(false);

@@ -68,7 +68,8 @@ std::string sha256_file(const std::filesystem::path& path) {
   // stdio rather than ifstream: it sets errno, so the error can say why.
   errno = 0;
   std::unique_ptr<std::FILE, FileClose> file(std::fopen(path.c_str(), "rb"));
-  if (!file) throw std::runtime_error("cannot open " + path.string() + " to hash it: " + errno_message(errno));
+  if (!file)
+    throw std::runtime_error("cannot open " + path.string() + " to hash it: " + errno_message(errno));
   Sha256 sha;
   std::array<char, 1 << 16> buffer;
   for (;;) {

@@ -56,7 +56,8 @@ ImagePattern::ImagePattern(std::string_view pattern) : m_text(pattern) {
     const bool doubled = i + 1 < pattern.size() && pattern[i + 1] == c;
     if (c == '}') {
       if (!doubled) {
-        bad_pattern(pattern, "unbalanced '}' at position " + std::to_string(i) + " (write '}}' for a literal brace)");
+        bad_pattern(pattern,
+                    "unbalanced '}' at position " + std::to_string(i) + " (write '}}' for a literal brace)");
       }
       literal += '}';
       i += 2;
@@ -75,7 +76,8 @@ ImagePattern::ImagePattern(std::string_view pattern) : m_text(pattern) {
 
     const std::size_t close = pattern.find_first_of("{}", i + 1);
     if (close == std::string_view::npos || pattern[close] == '{') {
-      bad_pattern(pattern, "unbalanced '{' at position " + std::to_string(i) + " (write '{{' for a literal brace)");
+      bad_pattern(pattern,
+                  "unbalanced '{' at position " + std::to_string(i) + " (write '{{' for a literal brace)");
     }
     const std::string_view field = pattern.substr(i, close - i + 1);
     const std::string_view inner = pattern.substr(i + 1, close - i - 1);
@@ -89,7 +91,8 @@ ImagePattern::ImagePattern(std::string_view pattern) : m_text(pattern) {
     } else if (name == "dataset_id") {
       piece.kind = Kind::dataset_id;
     } else {
-      bad_pattern(pattern, "unknown placeholder '" + std::string(field) + "' (known: {image_id}, {dataset_id})");
+      bad_pattern(pattern,
+                  "unknown placeholder '" + std::string(field) + "' (known: {image_id}, {dataset_id})");
     }
     if (colon != std::string_view::npos) {
       // Only zero padding: a space-padded or truncated file name matches no
@@ -149,10 +152,12 @@ std::filesystem::path format_image_path(std::string_view pattern, std::string_vi
   return ImagePattern(pattern).format(dataset_id, image_id);
 }
 
-std::filesystem::path resolve_inside(const std::filesystem::path& root, const std::filesystem::path& relative) {
+std::filesystem::path resolve_inside(const std::filesystem::path& root,
+                                     const std::filesystem::path& relative) {
   namespace fs = std::filesystem;
   const std::string quoted = "path '" + relative.string() + "'";
-  if (relative.empty()) throw std::invalid_argument("empty path; expected one inside '" + root.string() + "'");
+  if (relative.empty())
+    throw std::invalid_argument("empty path; expected one inside '" + root.string() + "'");
   if (relative.has_root_path()) {
     throw std::invalid_argument(quoted + " is absolute; expected a path inside '" + root.string() + "'");
   }
@@ -173,8 +178,8 @@ std::filesystem::path resolve_inside(const std::filesystem::path& root, const st
 
   const fs::path resolved = fs::weakly_canonical(base / relative);
   if (!canonical_is_inside(base, resolved)) {
-    throw std::invalid_argument(quoted + " resolves to '" + resolved.string() + "', outside '" + base.string() +
-                                "'");
+    throw std::invalid_argument(quoted + " resolves to '" + resolved.string() + "', outside '" +
+                                base.string() + "'");
   }
   return resolved;
 }

@@ -44,7 +44,7 @@ class ImagePattern {
     Kind kind = Kind::literal;
     std::string literal;    // for Kind::literal
     std::size_t width = 0;  // zero padding; 0 for none
-    std::string field;       // the placeholder as written, for errors
+    std::string field;      // the placeholder as written, for errors
   };
 
   std::string m_text;
@@ -62,7 +62,8 @@ std::filesystem::path format_image_path(std::string_view pattern, std::string_vi
 // dangling symlink is refused because its target cannot be checked.
 // Returns the resolved absolute path. Throws std::invalid_argument quoting
 // both paths.
-std::filesystem::path resolve_inside(const std::filesystem::path& root, const std::filesystem::path& relative);
+std::filesystem::path resolve_inside(const std::filesystem::path& root,
+                                     const std::filesystem::path& relative);
 
 // Whether `path` is `root` or lies below it, after resolving both with
 // weakly_canonical (symlinks followed, ".." removed).

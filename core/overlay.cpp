@@ -43,6 +43,24 @@ void draw_label(cv::Mat& canvas, const std::string& text, int height) {
               cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
 }
 
+// Greedy word wrap to `width` pixels in draw_label's font.
+std::vector<std::string> wrap_lines(const std::string& text, int width) {
+  std::vector<std::string> lines;
+  std::string line;
+  for (const auto word : split_ascii_whitespace(text)) {
+    std::string candidate = line.empty() ? std::string(word) : line + " " + std::string(word);
+    int baseline = 0;
+    const int w = cv::getTextSize(ascii_label(candidate), cv::FONT_HERSHEY_SIMPLEX, 0.5, 1, &baseline).width;
+    if (w > width - 12 && !line.empty()) {
+      lines.push_back(line);
+      candidate = std::string(word);
+    }
+    line = std::move(candidate);
+  }
+  if (!line.empty()) lines.push_back(line);
+  return lines;
+}
+
 std::string format_seconds(double t) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", t);
@@ -106,6 +124,7 @@ std::vector<unsigned char> encode_png(const cv::Mat& image) {
 }
 
 constexpr int kLabelHeight = 26;
+constexpr int kLineHeight = 20;  // each further line of a wrapped caption
 
 }  // namespace
 
@@ -135,11 +154,18 @@ std::vector<unsigned char> render_overlay_sheet(const std::filesystem::path& ima
   const int rows = static_cast<int>((traced.size() + static_cast<std::size_t>(columns) - 1) /
                                     static_cast<std::size_t>(columns));
   const int cell_h = base.rows + kLabelHeight;
-  cv::Mat sheet(kLabelHeight + rows * cell_h, columns * base.cols, CV_8UC3, cv::Scalar(40, 40, 40));
-  draw_label(sheet, narrative.caption.substr(0, static_cast<std::size_t>(sheet.cols / 7)), kLabelHeight);
+  const auto caption = wrap_lines(narrative.caption, columns * base.cols);
+  const int header =
+      kLabelHeight + static_cast<int>(std::max<std::size_t>(caption.size(), 1) - 1) * kLineHeight;
+  cv::Mat sheet(header + rows * cell_h, columns * base.cols, CV_8UC3, cv::Scalar(40, 40, 40));
+  cv::rectangle(sheet, cv::Rect(0, 0, sheet.cols, header), cv::Scalar(24, 24, 24), cv::FILLED);
+  for (std::size_t l = 0; l < caption.size(); ++l)
+    cv::putText(sheet, ascii_label(caption[l]),
+                cv::Point(6, kLabelHeight - 8 + static_cast<int>(l) * kLineHeight), cv::FONT_HERSHEY_SIMPLEX,
+                0.5, cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
   for (std::size_t k = 0; k < traced.size(); ++k) {
     const int r = static_cast<int>(k) / columns, c = static_cast<int>(k) % columns;
-    cv::Mat cell = sheet(cv::Rect(c * base.cols, kLabelHeight + r * cell_h, base.cols, cell_h));
+    cv::Mat cell = sheet(cv::Rect(c * base.cols, header + r * cell_h, base.cols, cell_h));
     word_tile(base, narrative, maps, traced[k], params, style.alpha)
         .copyTo(cell(cv::Rect(0, kLabelHeight, base.cols, base.rows)));
     draw_label(cell, maps.words[traced[k]].text, kLabelHeight);

@@ -93,8 +93,8 @@ struct ImportOptions {
 
 struct ImportReport {
   std::size_t imported = 0;
-  std::size_t skipped = 0;     // lines that held no valid narrative
-  std::vector<LnError> errors; // every problem found, in input order, incl. missing images
+  std::size_t skipped = 0;      // lines that held no valid narrative
+  std::vector<LnError> errors;  // every problem found, in input order, incl. missing images
 };
 
 enum class ExportFilter { all, accepted_only };
@@ -129,11 +129,13 @@ class ProjectStore {
   // an image that already has a row (e.g. one created by add_narrative)
   // updates that row. Throws std::runtime_error naming the file if it cannot
   // be read or decoded.
-  ImageRecord add_image(const std::filesystem::path& file, std::string_view dataset_id, std::string_view image_id,
+  ImageRecord add_image(const std::filesystem::path& file, std::string_view dataset_id,
+                        std::string_view image_id,
                         ImagePlacement placement = ImagePlacement::copy_into_project);
   std::optional<ImageRecord> find_image(std::string_view dataset_id, std::string_view image_id) const;
   // The image's file as an absolute path; nullopt if unknown or without a file.
-  std::optional<std::filesystem::path> image_file(std::string_view dataset_id, std::string_view image_id) const;
+  std::optional<std::filesystem::path> image_file(std::string_view dataset_id,
+                                                  std::string_view image_id) const;
 
   // Narratives. Ids are never reused, even after removal. add_narrative
   // creates the image row (without a file) and the annotator row if missing.
@@ -159,14 +161,14 @@ class ProjectStore {
   // Recordings. Throws std::invalid_argument naming the field for a
   // non-positive sample rate or channel count or a negative or non-finite
   // duration.
-  std::int64_t add_audio_recording(std::int64_t narrative_id, const std::filesystem::path& file, int sample_rate,
-                                   int channels, double duration_s);
+  std::int64_t add_audio_recording(std::int64_t narrative_id, const std::filesystem::path& file,
+                                   int sample_rate, int channels, double duration_s);
   std::vector<AudioRecording> audio_recordings(std::int64_t narrative_id) const;
 
   // Streams LN JSONL into the project in constant memory, all in one
   // transaction: strict mode throws LnError at the first bad line and leaves
   // the project (and images/) as it was. Throws std::invalid_argument for a
-  // bad image pattern before reading anything.
+  // bad image pattern or a missing image folder before reading anything.
   ImportReport import_jsonl(const std::filesystem::path& path, const ImportOptions& options = {});
   // Writes LN JSONL atomically, in insertion order, from one consistent
   // snapshot. Returns the number of narratives written.

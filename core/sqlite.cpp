@@ -73,6 +73,8 @@ void Database::execute(std::string_view sql) {
   }
 }
 
+bool Database::in_transaction() const { return sqlite3_get_autocommit(m_db) == 0; }
+
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(m_db); }
 
 std::int64_t Database::changes() const { return sqlite3_changes64(m_db); }
@@ -127,9 +129,11 @@ Statement& Statement::bind_double(int index, double value) {
 
 Statement& Statement::bind_text(int index, std::string_view value) {
   // bind_text64 takes the length, so embedded NULs survive; SQLITE_TRANSIENT
-  // makes SQLite copy, so the caller's buffer may go away before step().
-  if (sqlite3_bind_text64(m_stmt, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8) !=
-      SQLITE_OK) {
+  // makes SQLite copy, so the caller's buffer may go away before step(). A
+  // default-constructed string_view has a null data(), which SQLite would
+  // bind as NULL rather than as ''.
+  const char* text = value.data() != nullptr ? value.data() : "";
+  if (sqlite3_bind_text64(m_stmt, index, text, value.size(), SQLITE_TRANSIENT, SQLITE_UTF8) != SQLITE_OK) {
     throw_error("cannot bind parameter " + std::to_string(index));
   }
   return *this;
@@ -161,7 +165,9 @@ void Statement::reset() {
   sqlite3_clear_bindings(m_stmt);
 }
 
-bool Statement::column_is_null(int column) const { return sqlite3_column_type(m_stmt, column) == SQLITE_NULL; }
+bool Statement::column_is_null(int column) const {
+  return sqlite3_column_type(m_stmt, column) == SQLITE_NULL;
+}
 
 std::int64_t Statement::column_int64(int column) const { return sqlite3_column_int64(m_stmt, column); }
 
@@ -187,7 +193,7 @@ Transaction::~Transaction() {
   if (m_done) return;
   // Some errors (SQLITE_FULL, SQLITE_IOERR) roll back on their own; a second
   // ROLLBACK would fail.
-  if (sqlite3_get_autocommit(m_db.handle())) return;
+  if (!m_db.in_transaction()) return;
   try {
     m_db.execute("ROLLBACK");
   } catch (...) {

@@ -35,6 +35,8 @@ class Database {
   // them with Statement.
   void execute(std::string_view sql);
 
+  // Whether a transaction is open on this connection (SQLite has no nesting).
+  bool in_transaction() const;
   std::int64_t last_insert_rowid() const;
   // Rows changed by the last INSERT, UPDATE or DELETE.
   std::int64_t changes() const;

@@ -80,7 +80,7 @@ struct SynthColour {
   unsigned char r, g, b;
 };
 inline constexpr SynthColour kSynthColours[] = {
-    {"red", 215, 38, 38},     {"green", 36, 160, 64},    {"blue", 38, 84, 220},
+    {"red", 215, 38, 38},     {"green", 36, 160, 64},   {"blue", 38, 84, 220},
     {"yellow", 240, 205, 30}, {"purple", 135, 55, 180}, {"orange", 245, 130, 20},
 };
 inline constexpr std::string_view kSynthShapes[] = {"circle", "square", "triangle", "diamond",

@@ -18,7 +18,7 @@ echo "== 2/3 import it into a project"
 "$bin/loctex-project" init "$out/project"
 "$bin/loctex-project" import "$out/project" "$out/synth/narratives.jsonl" --images "$out/synth/images"
 echo "== 3/3 render per-word heatmap overlays"
-"$bin/loctex-project" render "$out/project" --out "$out/overlays"
+"$bin/loctex-project" render "$out/project" --out "$out/overlays" --words
 echo
 echo "Project:  $(realpath "$out/project")/project.sqlite"
 echo "Overlays: $(realpath "$out/overlays")/*/sheet.png (one sheet per narrative, one PNG per word)"

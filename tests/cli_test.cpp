@@ -16,17 +16,17 @@ namespace {
 using loctex::testing::read_text;
 using loctex::testing::TempDir;
 
-struct Run {
+struct ToolRun {
   int exit_code = -1;
   std::string out;  // stdout
   std::string err;  // stderr
 };
 
-Run run(const std::string& tool, const std::string& args, const TempDir& dir) {
+ToolRun run(const std::string& tool, const std::string& args, const TempDir& dir) {
   const auto err_file = dir / "stderr.txt";
   const std::string command =
       std::string(LOCTEX_BIN_DIR) + "/" + tool + " " + args + " 2>" + err_file.string();
-  Run r;
+  ToolRun r;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return r;
   char buf[4096];
@@ -38,7 +38,12 @@ Run run(const std::string& tool, const std::string& args, const TempDir& dir) {
   return r;
 }
 
-std::string q(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+// Appends rather than "'" + s + "'": GCC 12 at -O3 warns falsely (-Wrestrict).
+std::string q(const std::filesystem::path& p) {
+  std::string quoted(1, '\'');
+  quoted.append(p.string()).push_back('\'');
+  return quoted;
+}
 
 // A synthesised set of three narratives with images, and an empty project.
 struct Fixture {
@@ -46,16 +51,16 @@ struct Fixture {
   std::filesystem::path synth = dir / "synth";
   std::filesystem::path project = dir / "project";
   Fixture() {
-    const Run s = run("loctex-synth", "--out " + q(synth) + " --count 3 --seed 5 --quiet", dir);
+    const ToolRun s = run("loctex-synth", "--out " + q(synth) + " --count 3 --seed 5 --quiet", dir);
     EXPECT_EQ(s.exit_code, 0) << s.err;
-    const Run i = run("loctex-project", "init " + q(project), dir);
+    const ToolRun i = run("loctex-project", "init " + q(project), dir);
     EXPECT_EQ(i.exit_code, 0) << i.err;
   }
 };
 
 TEST(cli_test, help_shows_examples_and_exit_codes) {
   TempDir dir;
-  const Run r = run("loctex-project", "--help", dir);
+  const ToolRun r = run("loctex-project", "--help", dir);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("loctex-project import my-project narratives.jsonl"), std::string::npos);
   EXPECT_NE(r.out.find("3  done, but some inputs were skipped"), std::string::npos);
@@ -63,21 +68,21 @@ TEST(cli_test, help_shows_examples_and_exit_codes) {
 
 TEST(cli_test, bad_command_line_exits_2_naming_the_option) {
   TempDir dir;
-  const Run r = run("loctex-project", "render " + q(dir.path()) + " --out x --grid 0", dir);
+  const ToolRun r = run("loctex-project", "render " + q(dir.path()) + " --out x --grid 0", dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--grid"), std::string::npos) << r.err;
 }
 
 TEST(cli_test, init_refuses_an_existing_project) {
   Fixture f;
-  const Run r = run("loctex-project", "init " + q(f.project), f.dir);
+  const ToolRun r = run("loctex-project", "init " + q(f.project), f.dir);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(f.project.filename().string()), std::string::npos) << r.err;
 }
 
 TEST(cli_test, synth_import_render_export_round_trip) {
   Fixture f;
-  const Run imp = run("loctex-project",
+  const ToolRun imp = run("loctex-project",
                       "import " + q(f.project) + " " + q(f.synth / "narratives.jsonl") + " --images " +
                           q(f.synth / "images") + " --json",
                       f.dir);
@@ -95,7 +100,7 @@ TEST(cli_test, synth_import_render_export_round_trip) {
     EXPECT_NE(row["image_file"].get<std::string>().find((f.project / "images").string()), std::string::npos);
   }
 
-  const Run ren =
+  const ToolRun ren =
       run("loctex-project", "render " + q(f.project) + " --out " + q(f.dir / "overlays") + " --words --json",
           f.dir);
   ASSERT_EQ(ren.exit_code, 0) << ren.err;
@@ -112,7 +117,7 @@ TEST(cli_test, synth_import_render_export_round_trip) {
   EXPECT_EQ(pngs, rendered["files"].get<std::size_t>());
   EXPECT_GT(pngs, 3u);
 
-  const Run exp = run("loctex-project", "export " + q(f.project) + " " + q(f.dir / "back.jsonl"), f.dir);
+  const ToolRun exp = run("loctex-project", "export " + q(f.project) + " " + q(f.dir / "back.jsonl"), f.dir);
   ASSERT_EQ(exp.exit_code, 0) << exp.err;
   EXPECT_EQ(read_text(f.dir / "back.jsonl"), read_text(f.synth / "narratives.jsonl"));
 }
@@ -122,7 +127,7 @@ TEST(cli_test, strict_import_of_a_bad_file_imports_nothing) {
   const std::string good = read_text(f.synth / "narratives.jsonl");
   loctex::testing::write_text(f.dir / "bad.jsonl",
                               good.substr(0, good.find('\n') + 1) + "{\"dataset_id\": 3}\n");
-  const Run r = run("loctex-project", "import " + q(f.project) + " " + q(f.dir / "bad.jsonl"), f.dir);
+  const ToolRun r = run("loctex-project", "import " + q(f.project) + " " + q(f.dir / "bad.jsonl"), f.dir);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("bad.jsonl:2: field 'dataset_id': expected a string, got number"), std::string::npos)
       << r.err;
@@ -134,7 +139,7 @@ TEST(cli_test, lenient_import_skips_and_reports_bad_lines) {
   Fixture f;
   const std::string good = read_text(f.synth / "narratives.jsonl");
   loctex::testing::write_text(f.dir / "bad.jsonl", "not json\n" + good);
-  const Run r = run("loctex-project",
+  const ToolRun r = run("loctex-project",
                     "import " + q(f.project) + " " + q(f.dir / "bad.jsonl") + " --lenient --json", f.dir);
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("bad.jsonl:1: bad JSON"), std::string::npos) << r.err;
@@ -150,7 +155,7 @@ TEST(cli_test, render_skips_and_reports_a_narrative_without_image) {
   ASSERT_EQ(run("loctex-project", "import " + q(f.project) + " " + q(f.synth / "narratives.jsonl"), f.dir)
                 .exit_code,
             0);
-  const Run r =
+  const ToolRun r =
       run("loctex-project", "render " + q(f.project) + " --out " + q(f.dir / "o") + " --json", f.dir);
   EXPECT_EQ(r.exit_code, 3);
   const auto summary = nlohmann::json::parse(r.out);

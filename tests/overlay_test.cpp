@@ -56,6 +56,19 @@ TEST(overlay_test, sheet_has_one_tile_per_traced_word) {
   EXPECT_EQ(sheet.rows, 26 + 100 + 26);
 }
 
+TEST(overlay_test, sheet_wraps_a_long_caption_onto_more_lines) {
+  Scene s;
+  s.narrative.caption =
+      "a long caption that cannot possibly fit on one line of a two hundred pixel wide sheet";
+  const auto maps = loctex::core::render_word_heatmaps(s.narrative, {});
+  const cv::Mat sheet =
+      decode(loctex::core::render_overlay_sheet(s.image, s.narrative, maps, {}, {200, 0.65, 4}));
+  EXPECT_EQ(sheet.cols, 200);
+  // Each further caption line adds 20 pixels above the tiles.
+  EXPECT_GT(sheet.rows, 26 + 100 + 26);
+  EXPECT_EQ((sheet.rows - (26 + 100 + 26)) % 20, 0);
+}
+
 TEST(overlay_test, unreadable_image_error_names_the_file) {
   Scene s;
   loctex::testing::write_text(s.dir / "broken.jpg", "\xFF\xD8 not really");
