@@ -10,6 +10,8 @@
 #include "core/overlay.h"
 #include "core/progress.h"
 #include "core/project_store.h"
+#include "core/vocabulary.h"
+#include "core/words.h"
 
 namespace {
 
@@ -25,6 +27,7 @@ constexpr const char* kFooter = R"(Examples:
   loctex-project list my-project --json
   loctex-project render my-project --out overlays --grid 32 --words
   loctex-project export my-project accepted.jsonl --accepted-only
+  loctex-project vocab my-project vocab.txt --min-count 2
 
 Exit codes:
   0  done
@@ -43,6 +46,8 @@ struct Options {
   bool lenient = false;
   std::string status = "done";
   bool accepted_only = false;
+  std::size_t min_count = 1;
+  std::size_t max_size = 0;
   loctex::core::ProjectOverlayOptions overlays;
   bool json = false;
   bool quiet = false;
@@ -130,6 +135,23 @@ int run_list(const Options& o) {
   return kOk;
 }
 
+int run_vocab(const Options& o) {
+  const auto store = ProjectStore::open(o.project);
+  loctex::core::VocabularyBuilder builder;
+  const auto entries = store.list_narratives();
+  for (const auto& entry : entries)
+    for (const auto& word : loctex::core::split_words(store.load_narrative(entry.id).timed_caption))
+      builder.add(word.text);
+  const auto vocabulary = builder.build(o.min_count, o.max_size);
+  vocabulary.save(o.output);
+  if (o.json)
+    print_json({{"output", o.output}, {"narratives", entries.size()}, {"tokens", vocabulary.size()}});
+  else
+    std::cout << "wrote " << vocabulary.size() << " tokens (" << loctex::core::Vocabulary::kSpecialCount
+              << " special) from " << entries.size() << " narratives to " << o.output << "\n";
+  return kOk;
+}
+
 int run_render(Options& o) {
   const auto store = ProjectStore::open(o.project);
   loctex::core::ProgressLine progress("render: narratives", store.narrative_count(), !o.quiet && !o.json);
@@ -190,6 +212,14 @@ int main(int argc, char** argv) {
       "list", "List the project's narratives: id, dataset, image, annotator, status, image file");
   list->add_option("project", o.project, "Project folder")->required()->check(CLI::ExistingDirectory);
 
+  auto* vocab =
+      cli.add_subcommand("vocab", "Write the word vocabulary of the project's narratives (token<TAB>count)");
+  vocab->add_option("project", o.project, "Project folder")->required()->check(CLI::ExistingDirectory);
+  vocab->add_option("output", o.output, "Output vocab.txt")->required();
+  vocab->add_option("--min-count", o.min_count, "Keep words seen at least this often")->capture_default_str();
+  vocab->add_option("--max-size", o.max_size, "At most this many tokens, special ones included (0: no limit)")
+      ->capture_default_str();
+
   auto* render =
       cli.add_subcommand("render", "Render per-word trace heatmaps over each narrative's image as PNGs");
   render->add_option("project", o.project, "Project folder")->required()->check(CLI::ExistingDirectory);
@@ -223,6 +253,7 @@ int main(int argc, char** argv) {
     if (*import) return run_import(o);
     if (*exp) return run_export(o);
     if (*list) return run_list(o);
+    if (*vocab) return run_vocab(o);
     return run_render(o);
   } catch (const std::exception& e) {
     std::cerr << "loctex-project: " << e.what() << "\n";

@@ -17,8 +17,10 @@ echo "== 1/3 synthesise a sample"
 echo "== 2/3 import it into a project"
 "$bin/loctex-project" init "$out/project"
 "$bin/loctex-project" import "$out/project" "$out/synth/narratives.jsonl" --images "$out/synth/images"
+"$bin/loctex-project" vocab "$out/project" "$out/vocab.txt"
 echo "== 3/3 render per-word heatmap overlays"
 "$bin/loctex-project" render "$out/project" --out "$out/overlays" --words
 echo
-echo "Project:  $(realpath "$out/project")/project.sqlite"
-echo "Overlays: $(realpath "$out/overlays")/*/sheet.png (one sheet per narrative, one PNG per word)"
+echo "Project:    $(realpath "$out/project")/project.sqlite"
+echo "Vocabulary: $(realpath "$out/vocab.txt")"
+echo "Overlays:   $(realpath "$out/overlays")/*/sheet.png (one sheet per narrative, one PNG per word)"

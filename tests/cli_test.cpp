@@ -9,6 +9,8 @@
 #include <string>
 
 #include "core/ln_jsonl.h"
+#include "core/vocabulary.h"
+#include "core/words.h"
 #include "test_support.h"
 
 namespace {
@@ -83,9 +85,9 @@ TEST(cli_test, init_refuses_an_existing_project) {
 TEST(cli_test, synth_import_render_export_round_trip) {
   Fixture f;
   const ToolRun imp = run("loctex-project",
-                      "import " + q(f.project) + " " + q(f.synth / "narratives.jsonl") + " --images " +
-                          q(f.synth / "images") + " --json",
-                      f.dir);
+                          "import " + q(f.project) + " " + q(f.synth / "narratives.jsonl") + " --images " +
+                              q(f.synth / "images") + " --json",
+                          f.dir);
   ASSERT_EQ(imp.exit_code, 0) << imp.err;
   const auto summary = nlohmann::json::parse(imp.out);
   EXPECT_EQ(summary["imported"], 3);
@@ -122,6 +124,25 @@ TEST(cli_test, synth_import_render_export_round_trip) {
   EXPECT_EQ(read_text(f.dir / "back.jsonl"), read_text(f.synth / "narratives.jsonl"));
 }
 
+TEST(cli_test, vocab_counts_the_project_words) {
+  Fixture f;
+  ASSERT_EQ(run("loctex-project", "import " + q(f.project) + " " + q(f.synth / "narratives.jsonl"), f.dir)
+                .exit_code,
+            0);
+  const ToolRun r =
+      run("loctex-project", "vocab " + q(f.project) + " " + q(f.dir / "vocab.txt") + " --json", f.dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Every word of every caption, normalised, counted once per occurrence.
+  const auto file = loctex::core::read_ln_file(f.synth / "narratives.jsonl");
+  loctex::core::VocabularyBuilder expected;
+  for (const auto& n : file.narratives)
+    for (const auto& w : loctex::core::split_words(n.timed_caption)) expected.add(w.text);
+  const auto written = loctex::core::Vocabulary::load(f.dir / "vocab.txt");
+  EXPECT_EQ(written, expected.build(1));
+  EXPECT_EQ(nlohmann::json::parse(r.out)["tokens"], written.size());
+  EXPECT_GT(written.count(written.id("a")), 3u);  // every synthetic object is "a SIZE COLOUR SHAPE"
+}
+
 TEST(cli_test, strict_import_of_a_bad_file_imports_nothing) {
   Fixture f;
   const std::string good = read_text(f.synth / "narratives.jsonl");
@@ -140,7 +161,7 @@ TEST(cli_test, lenient_import_skips_and_reports_bad_lines) {
   const std::string good = read_text(f.synth / "narratives.jsonl");
   loctex::testing::write_text(f.dir / "bad.jsonl", "not json\n" + good);
   const ToolRun r = run("loctex-project",
-                    "import " + q(f.project) + " " + q(f.dir / "bad.jsonl") + " --lenient --json", f.dir);
+                        "import " + q(f.project) + " " + q(f.dir / "bad.jsonl") + " --lenient --json", f.dir);
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("bad.jsonl:1: bad JSON"), std::string::npos) << r.err;
   const auto summary = nlohmann::json::parse(r.out);
