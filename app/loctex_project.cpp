@@ -31,7 +31,7 @@ constexpr const char* kFooter = R"(Examples:
 
 Exit codes:
   0  done
-  1  failed: nothing was changed (bad input in --strict mode, unreadable project, ...)
+  1  failed: nothing was changed (a bad line without --lenient, an unreadable project, ...)
   2  bad command line
   3  done, but some inputs were skipped (listed on stderr and in --json)
 )";
@@ -73,34 +73,33 @@ int run_import(const Options& o) {
   import.image_placement = o.reference_images ? loctex::core::ImagePlacement::reference_in_place
                                               : loctex::core::ImagePlacement::copy_into_project;
   import.status = loctex::core::parse_narrative_status(o.status);
-  Json files = Json::array();
-  std::size_t imported = 0, skipped = 0;
-  for (const auto& input : o.inputs) {
-    loctex::core::ProgressLine progress("import " + input + ": lines", 0, !o.quiet && !o.json);
-    import.progress = [&](std::size_t lines) { progress.update(lines);
-  };
-  const auto report = store.import_jsonl(input, import);
-  progress.finish();
+  // Every problem goes to stderr as found; the JSON summary keeps the first
+  // kMaxJsonErrors, so memory stays flat on a badly broken file.
+  constexpr std::size_t kMaxJsonErrors = 100;
   Json errors = Json::array();
-  for (const auto& e : report.errors) {
-    std::cerr << e.what() << "\n";
+  import.on_error = [&](const loctex::core::LnError& e) { std::cerr << e.what() << "\n";
+  if (errors.size() < kMaxJsonErrors)
     errors.push_back({{"file", e.file()}, {"line", e.line()}, {"message", e.message()}});
-  }
-  imported += report.imported;
-  skipped += report.skipped;
-  files.push_back(
-      {{"file", input}, {"imported", report.imported}, {"skipped", report.skipped}, {"errors", errors}});
-  if (!o.json)
-    std::cout << input << ": imported " << report.imported << ", skipped " << report.skipped << ", problems "
-              << report.errors.size() << "\n";
+};
+loctex::core::ProgressLine progress("import: lines", 0, !o.quiet && !o.json);
+import.progress = [&](std::size_t lines) { progress.update(lines);
+};  // namespace
+std::vector<std::filesystem::path> inputs(o.inputs.begin(), o.inputs.end());
+const auto report = store.import_jsonl(inputs, import);
+progress.finish();
+if (o.json) {
+  print_json({{"project", store.folder().string()},
+              {"files", o.inputs},
+              {"imported", report.imported},
+              {"skipped", report.skipped},
+              {"problems", report.problems},
+              {"errors", errors}});
+} else {
+  std::cout << "imported " << report.imported << ", skipped " << report.skipped << ", problems "
+            << report.problems << "\n";
 }
-if (o.json)
-  print_json(
-      {{"project", store.folder().string()}, {"imported", imported}, {"skipped", skipped}, {"files", files}});
-for (const auto& f : files)
-  if (!f["errors"].empty()) return kPartial;
-return kOk;
-}  // namespace
+return report.problems == 0 ? kOk : kPartial;
+}
 
 int run_export(const Options& o) {
   const auto store = ProjectStore::open(o.project);
@@ -185,8 +184,8 @@ int main(int argc, char** argv) {
   auto* init = cli.add_subcommand("init", "Create a new project in a folder");
   init->add_option("project", o.project, "Project folder")->required();
 
-  auto* import =
-      cli.add_subcommand("import", "Import Localized Narratives JSONL (streamed; one transaction per file)");
+  auto* import = cli.add_subcommand(
+      "import", "Import Localized Narratives JSONL (streamed; all files in one transaction)");
   import->add_option("project", o.project, "Project folder")->required()->check(CLI::ExistingDirectory);
   import->add_option("jsonl", o.inputs, "LN JSONL files")->required()->check(CLI::ExistingFile);
   import->add_option("--images", o.images, "Folder holding the images")->check(CLI::ExistingDirectory);
@@ -216,8 +215,12 @@ int main(int argc, char** argv) {
       cli.add_subcommand("vocab", "Write the word vocabulary of the project's narratives (token<TAB>count)");
   vocab->add_option("project", o.project, "Project folder")->required()->check(CLI::ExistingDirectory);
   vocab->add_option("output", o.output, "Output vocab.txt")->required();
-  vocab->add_option("--min-count", o.min_count, "Keep words seen at least this often")->capture_default_str();
+  // NonNegativeNumber checks the text: CLI11 would turn "-1" into 2^64 - 1.
+  vocab->add_option("--min-count", o.min_count, "Keep words seen at least this often")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   vocab->add_option("--max-size", o.max_size, "At most this many tokens, special ones included (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
 
   auto* render =

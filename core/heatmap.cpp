@@ -47,9 +47,10 @@ std::vector<GridPoint> word_samples(const std::vector<TraceSegment>& traces, dou
           throw std::invalid_argument("trace edge at t=" + std::to_string(point.t) +
                                       " is too long to sample: a point lies far outside the image");
         const auto count = static_cast<int>(n);
+        // p + (q − p)·m/n, evaluated left to right as the rule is written.
         for (int m = 1; m < count; ++m) {
-          const double f = static_cast<double>(m) / n;
-          samples.push_back({previous.gx + dx * f, previous.gy + dy * f});
+          const double md = static_cast<double>(m);
+          samples.push_back({previous.gx + dx * md / n, previous.gy + dy * md / n});
         }
       }
       samples.push_back(current);
@@ -61,7 +62,11 @@ std::vector<GridPoint> word_samples(const std::vector<TraceSegment>& traces, dou
 }
 
 bool render_heatmap(std::span<const GridPoint> samples, const HeatmapParams& params, std::span<double> out) {
+  validate(params);
   const auto g = static_cast<std::size_t>(params.grid);
+  if (out.size() != g * g)
+    throw std::invalid_argument("heatmap output holds " + std::to_string(out.size()) + " cells, expected " +
+                                std::to_string(g * g));
   std::fill(out.begin(), out.end(), 0.0);
   if (samples.empty()) return false;
   // The Gaussian is separable: exp(−(a² + b²)/2σ²) = exp(−a²/2σ²)·exp(−b²/2σ²),

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "core/narrative.h"
@@ -30,7 +32,10 @@ struct WordHeatmaps {
   // Row-major, shape [words][grid][grid]; rows go down in y, columns right in x.
   std::vector<double> maps;
 
+  // Throws std::out_of_range for a word index past the end.
   std::span<const double> map(std::size_t word) const {
+    if (word >= words.size())
+      throw std::out_of_range("word " + std::to_string(word) + " of " + std::to_string(words.size()));
     const auto cells = static_cast<std::size_t>(grid) * static_cast<std::size_t>(grid);
     return std::span<const double>(maps).subspan(word * cells, cells);
   }
@@ -52,7 +57,8 @@ std::vector<GridPoint> word_samples(const std::vector<TraceSegment>& traces, dou
 // heat[j][i] = Σ exp(−((i + 0.5 − gx)² + (j + 0.5 − gy)²) / (2σ²)) over the
 // samples, normalised to sum 1 in double precision. Writes grid×grid cells to
 // `out` and returns false (leaving zeros) when there is no sample or the sum
-// underflows to zero.
+// underflows to zero. Throws std::invalid_argument for bad params or an
+// `out` that does not hold grid×grid cells.
 bool render_heatmap(std::span<const GridPoint> samples, const HeatmapParams& params, std::span<double> out);
 
 // All words of a narrative, in caption order.

@@ -1,5 +1,6 @@
 #include "core/ln_jsonl.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -305,6 +306,9 @@ std::string format_narrative(const Narrative& narrative) {
 
 LnReader::LnReader(const std::filesystem::path& path, ReadMode mode)
     : m_file(path, std::ios::binary), m_in(&m_file), m_source(path.string()), m_mode(mode) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw std::runtime_error("cannot read " + m_source + ": it is a folder");
   if (!m_file) throw std::runtime_error("cannot open " + m_source + ": no such file or not readable");
 }
 

@@ -61,6 +61,14 @@ std::vector<std::string> wrap_lines(const std::string& text, int width) {
   return lines;
 }
 
+// Bytes outside [A-Za-z0-9_-] replaced, so the result is a file name
+// anywhere. ASCII tests on purpose: std::isalnum depends on the locale.
+std::string safe_name(std::string name, char replacement) {
+  for (char& c : name)
+    if (!is_ascii_alnum(c) && c != '_' && c != '-') c = replacement;
+  return name;
+}
+
 std::string format_seconds(double t) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", t);
@@ -174,50 +182,48 @@ std::vector<unsigned char> render_overlay_sheet(const std::filesystem::path& ima
 }
 
 std::string overlay_folder_name(const Narrative& narrative) {
-  std::string name =
-      narrative.dataset_id + "_" + narrative.image_id + "_" + std::to_string(narrative.annotator_id);
-  for (char& c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '-';
-  return name;
+  return safe_name(
+      narrative.dataset_id + "_" + narrative.image_id + "_" + std::to_string(narrative.annotator_id), '-');
 }
 
 ProjectOverlayReport write_project_overlays(const ProjectStore& store, const std::filesystem::path& out,
                                             const ProjectOverlayOptions& options) {
   validate(options.heatmap);
-  auto as_bytes = [](const std::vector<unsigned char>& png) {
-    return std::string_view(reinterpret_cast<const char*>(png.data()), png.size());
-  };
   ProjectOverlayReport report;
   const auto entries = store.list_narratives();
   for (std::size_t k = 0; k < entries.size(); ++k) {
     const NarrativeEntry& entry = entries[k];
-    const std::string who =
-        entry.dataset_id + "/" + entry.image_id + "/" + std::to_string(entry.annotator_id);
+    // Render everything in memory first: a narrative whose image or trace
+    // cannot be rendered is skipped, but a failed write (a full disk) is not
+    // a bad input and propagates.
+    std::vector<std::pair<std::string, std::vector<unsigned char>>> pngs;
+    std::string folder_name;
     try {
       if (!entry.image_file) throw std::runtime_error("the project has no image file for it");
       const Narrative narrative = store.load_narrative(entry.id);
       const auto maps = render_word_heatmaps(narrative, options.heatmap);
-      const auto folder = out / overlay_folder_name(narrative);
-      write_file_atomically(
-          folder / "sheet.png",
-          as_bytes(render_overlay_sheet(*entry.image_file, narrative, maps, options.heatmap, options.style)));
-      ++report.files;
+      // The id keeps two narratives whose names sanitise alike apart.
+      folder_name = std::to_string(entry.id) + "-" + overlay_folder_name(narrative);
+      pngs.emplace_back("sheet.png", render_overlay_sheet(*entry.image_file, narrative, maps, options.heatmap,
+                                                          options.style));
       for (std::size_t w = 0; options.per_word && w < maps.words.size(); ++w) {
         if (!maps.has_trace[w]) continue;
         char prefix[32];
         std::snprintf(prefix, sizeof prefix, "%03zu-", w);
-        std::string name = prefix + maps.words[w].text;
-        for (char& c : name)
-          if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
-        write_file_atomically(folder / (name + ".png"),
-                              as_bytes(render_word_overlay(*entry.image_file, narrative, maps, w,
-                                                           options.heatmap, options.style)));
-        ++report.files;
+        pngs.emplace_back(
+            prefix + safe_name(maps.words[w].text, '_') + ".png",
+            render_word_overlay(*entry.image_file, narrative, maps, w, options.heatmap, options.style));
       }
-      ++report.narratives;
     } catch (const std::exception& e) {
-      report.skipped.push_back(who + ": " + e.what());
+      report.skipped.push_back(entry.dataset_id + "/" + entry.image_id + "/" +
+                               std::to_string(entry.annotator_id) + ": " + e.what());
+      pngs.clear();
     }
+    for (const auto& [name, png] : pngs)
+      write_file_atomically(out / folder_name / name,
+                            std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+    report.files += pngs.size();
+    if (!pngs.empty()) ++report.narratives;
     if (options.progress) options.progress(k + 1, entries.size());
   }
   return report;

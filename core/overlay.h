@@ -55,10 +55,11 @@ struct ProjectOverlayReport {
   std::vector<std::string> skipped;  // "dataset/image/annotator: reason", one per narrative not rendered
 };
 
-// For each narrative of the project, OUT/<overlay_folder_name>/sheet.png and,
-// with per_word, OUT/<name>/NNN-<word>.png; every file is written atomically.
-// A narrative whose image is missing or unreadable is skipped and reported;
-// the others are still rendered.
+// For each narrative of the project, OUT/<id>-<overlay_folder_name>/sheet.png
+// and, with per_word, OUT/<id>-<name>/NNN-<word>.png; every file is written
+// atomically. A narrative whose image is missing or unreadable is skipped and
+// reported; the others are still rendered. A file that cannot be written
+// throws std::runtime_error naming it.
 ProjectOverlayReport write_project_overlays(const ProjectStore& store, const std::filesystem::path& out,
                                             const ProjectOverlayOptions& options);
 

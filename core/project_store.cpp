@@ -616,7 +616,13 @@ ProjectStore ProjectStore::create(const fs::path& folder) {
   const fs::path canonical = fs::canonical(folder);
   const fs::path database = canonical / kDatabaseName;
   // O_EXCL: of two processes creating the same project, exactly one wins.
-  const int fd = ::open(database.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  int fd = ::open(database.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == EEXIST && fs::file_size(database, ec) == 0 && !ec) {
+    // An empty file is what a create() killed before its first write leaves
+    // behind: it holds nothing, so take its place instead of refusing forever.
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(database.string() + suffix, ec);
+    fd = ::open(database.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  }
   if (fd < 0) {
     if (errno == EEXIST) {
       throw std::runtime_error("cannot create a project in " + folder.string() + ": it already holds one (" +
@@ -829,6 +835,10 @@ std::vector<AudioRecording> ProjectStore::audio_recordings(std::int64_t narrativ
 // LN JSONL
 
 ImportReport ProjectStore::import_jsonl(const fs::path& path, const ImportOptions& options) {
+  return import_jsonl(std::vector<fs::path>{path}, options);
+}
+
+ImportReport ProjectStore::import_jsonl(const std::vector<fs::path>& paths, const ImportOptions& options) {
   // Parse the pattern first: a typo in it must not cost a half-read file.
   std::optional<ImagePattern> pattern;
   if (options.image_folder) {
@@ -839,38 +849,47 @@ ImportReport ProjectStore::import_jsonl(const fs::path& path, const ImportOption
     }
   }
 
-  LnReader reader(path, options.mode);
   ImportReport report;
-  reader.on_error([&report](const LnError& error) { report.errors.push_back(error); });
+  auto report_error = [&report, &options](LnError error) {
+    ++report.problems;
+    if (options.on_error)
+      options.on_error(error);
+    else
+      report.errors.push_back(std::move(error));
+  };
 
   CreatedFiles created;  // declared before the transaction: removed only after it rolled back
   Transaction transaction(m_impl->db);
   {
     NarrativeWriter writer(m_impl->db);
     const std::string now = utc_now();  // one logical change, one time
-    while (const auto narrative = reader.next()) {
-      if (pattern && !writer.image_has_file(narrative->dataset_id, narrative->image_id)) {
-        std::optional<ImageRecord> image;
-        try {
-          const fs::path file = resolve_inside(*options.image_folder,
-                                               pattern->format(narrative->dataset_id, narrative->image_id));
-          image = prepare_image(m_impl->folder, file, narrative->dataset_id, narrative->image_id,
-                                options.image_placement, created);
-        } catch (const std::exception& e) {
-          LnError error(reader.source(), reader.line(), e.what());
-          if (options.mode == ReadMode::strict) throw error;
-          report.errors.push_back(std::move(error));
+    for (const fs::path& path : paths) {
+      LnReader reader(path, options.mode);
+      reader.on_error(report_error);
+      while (const auto narrative = reader.next()) {
+        if (pattern && !writer.image_has_file(narrative->dataset_id, narrative->image_id)) {
+          std::optional<ImageRecord> image;
+          try {
+            const fs::path file = resolve_inside(*options.image_folder,
+                                                 pattern->format(narrative->dataset_id, narrative->image_id));
+            image = prepare_image(m_impl->folder, file, narrative->dataset_id, narrative->image_id,
+                                  options.image_placement, created);
+          } catch (const std::exception& e) {
+            LnError error(reader.source(), reader.line(), e.what());
+            if (options.mode == ReadMode::strict) throw error;
+            report_error(std::move(error));
+          }
+          if (image) upsert_image(m_impl->db, *image);
         }
-        if (image) upsert_image(m_impl->db, *image);
+        writer.insert(*narrative, options.status, now);
+        ++report.imported;
+        if (options.progress) options.progress(reader.line());
       }
-      writer.insert(*narrative, options.status, now);
-      ++report.imported;
-      if (options.progress) options.progress(reader.line());
+      report.skipped += reader.error_count();
     }
   }
   transaction.commit();
   created.keep();
-  report.skipped = reader.error_count();
   return report;
 }
 

@@ -86,15 +86,21 @@ struct ImportOptions {
   std::string image_pattern = "{image_id}.jpg";
   ImagePlacement image_placement = ImagePlacement::copy_into_project;
   NarrativeStatus status = NarrativeStatus::done;
-  // Called after each imported narrative with the input lines read so far.
-  // Throwing from it cancels the import, which then leaves no trace.
+  // Called after each imported narrative with the lines read so far of the
+  // file being read. Throwing from it cancels the import, which then leaves
+  // no trace.
   std::function<void(std::size_t lines_read)> progress;
+  // Lenient mode: each problem is passed here as it is found instead of
+  // being kept in ImportReport::errors, so that memory stays constant
+  // however broken the input is.
+  std::function<void(const LnError&)> on_error;
 };
 
 struct ImportReport {
   std::size_t imported = 0;
   std::size_t skipped = 0;      // lines that held no valid narrative
-  std::vector<LnError> errors;  // every problem found, in input order, incl. missing images
+  std::size_t problems = 0;     // every problem found, missing images included
+  std::vector<LnError> errors;  // the problems, in input order, unless ImportOptions::on_error took them
 };
 
 enum class ExportFilter { all, accepted_only };
@@ -106,7 +112,9 @@ class ProjectStore {
   static constexpr int kSchemaVersion = 1;
 
   // Creates `folder` if needed and a new project in it. Throws
-  // std::runtime_error naming the folder if it already holds a project.
+  // std::runtime_error naming the folder if it already holds a project. An
+  // empty project.sqlite (left by a create() killed before its first write)
+  // is not a project and is replaced.
   static ProjectStore create(const std::filesystem::path& folder);
   // Opens the project in `folder`, upgrading an older schema. Throws
   // std::runtime_error naming the path if the folder holds no project, the
@@ -170,6 +178,10 @@ class ProjectStore {
   // the project (and images/) as it was. Throws std::invalid_argument for a
   // bad image pattern or a missing image folder before reading anything.
   ImportReport import_jsonl(const std::filesystem::path& path, const ImportOptions& options = {});
+  // Several files as one change: in strict mode a bad line in any of them
+  // leaves the project as it was before the first.
+  ImportReport import_jsonl(const std::vector<std::filesystem::path>& paths,
+                            const ImportOptions& options = {});
   // Writes LN JSONL atomically, in insertion order, from one consistent
   // snapshot. Returns the number of narratives written.
   std::size_t export_jsonl(const std::filesystem::path& path, ExportFilter filter = ExportFilter::all) const;

@@ -27,6 +27,11 @@ constexpr bool is_ascii_whitespace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
+// [A-Za-z0-9], whatever the locale (std::isalnum depends on it).
+constexpr bool is_ascii_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 // Non-empty runs of non-whitespace, in order.
 std::vector<std::string_view> split_ascii_whitespace(std::string_view text);
 

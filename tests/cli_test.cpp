@@ -167,7 +167,58 @@ TEST(cli_test, lenient_import_skips_and_reports_bad_lines) {
   const auto summary = nlohmann::json::parse(r.out);
   EXPECT_EQ(summary["imported"], 3);
   EXPECT_EQ(summary["skipped"], 1);
-  EXPECT_EQ(summary["files"][0]["errors"][0]["line"], 1);
+  EXPECT_EQ(summary["problems"], 1);
+  EXPECT_EQ(summary["errors"][0]["line"], 1);
+}
+
+TEST(cli_test, strict_import_of_several_files_is_one_change) {
+  Fixture f;
+  loctex::testing::write_text(f.dir / "bad.jsonl", "{}\n");
+  const ToolRun r = run(
+      "loctex-project",
+      "import " + q(f.project) + " " + q(f.synth / "narratives.jsonl") + " " + q(f.dir / "bad.jsonl"), f.dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bad.jsonl:1: missing field 'dataset_id'"), std::string::npos) << r.err;
+  // The good file before the bad one was rolled back too.
+  EXPECT_EQ(
+      nlohmann::json::parse(run("loctex-project", "list " + q(f.project) + " --json", f.dir).out).size(), 0u);
+}
+
+TEST(cli_test, negative_counts_are_bad_usage_not_huge_numbers) {
+  Fixture f;
+  const ToolRun vocab =
+      run("loctex-project", "vocab " + q(f.project) + " " + q(f.dir / "v.txt") + " --min-count -1", f.dir);
+  EXPECT_EQ(vocab.exit_code, 2);
+  EXPECT_NE(vocab.err.find("--min-count"), std::string::npos) << vocab.err;
+  EXPECT_FALSE(std::filesystem::exists(f.dir / "v.txt"));
+  const ToolRun synth = run("loctex-synth", "--out " + q(f.dir / "s") + " --count -3", f.dir);
+  EXPECT_EQ(synth.exit_code, 2);
+  EXPECT_NE(synth.err.find("--count"), std::string::npos) << synth.err;
+}
+
+TEST(cli_test, synth_reports_what_it_wrote_as_json) {
+  TempDir dir;
+  const ToolRun r = run("loctex-synth", "--out " + q(dir / "s") + " --count 2 --seed 9 --json", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto summary = nlohmann::json::parse(r.out);
+  const auto file = loctex::core::read_ln_file(dir / "s/narratives.jsonl");
+  ASSERT_EQ(file.narratives.size(), 2u);
+  std::size_t words = 0;
+  for (const auto& n : file.narratives) words += loctex::core::split_words(n.timed_caption).size();
+  EXPECT_EQ(summary["words"], words);
+}
+
+TEST(cli_test, narratives_with_alike_names_get_their_own_overlay_folders) {
+  Fixture f;
+  const std::string import =
+      "import " + q(f.project) + " " + q(f.synth / "narratives.jsonl") + " --images " + q(f.synth / "images");
+  ASSERT_EQ(run("loctex-project", import, f.dir).exit_code, 0);
+  ASSERT_EQ(run("loctex-project", import, f.dir).exit_code, 0);  // the same narratives twice
+  ASSERT_EQ(run("loctex-project", "render " + q(f.project) + " --out " + q(f.dir / "o"), f.dir).exit_code, 0);
+  std::size_t sheets = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(f.dir / "o"))
+    if (entry.path().filename() == "sheet.png") ++sheets;
+  EXPECT_EQ(sheets, 6u);
 }
 
 TEST(cli_test, render_skips_and_reports_a_narrative_without_image) {

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "test_support.h"
+
 namespace {
 
 using loctex::core::GridPoint;
@@ -136,24 +138,51 @@ TEST(heatmap_test, a_word_without_trace_points_gets_zeros_and_no_trace) {
   EXPECT_EQ(maps.maps.size(), 2u * 16 * 16);
 }
 
-TEST(heatmap_test, rendering_is_deterministic) {
-  Narrative n = narrative({{"a b c", 0.0, 3.0}}, {{}});
-  for (int k = 0; k < 200; ++k)
-    n.traces[0].push_back({std::fmod(k * 0.137, 1.0), std::fmod(k * 0.071, 1.0), k / 60.0});
-  EXPECT_EQ(render_word_heatmaps(n, {32, 1.5, 0.05}).maps, render_word_heatmaps(n, {32, 1.5, 0.05}).maps);
+TEST(heatmap_test, a_trace_too_far_away_to_register_counts_as_no_trace) {
+  // 1600 cells off the grid: every Gaussian weight underflows to zero.
+  const auto maps = render_word_heatmaps(narrative({{"far", 0.0, 1.0}}, {{{100.0, 0.5, 0.5}}}), {});
+  EXPECT_FALSE(maps.has_trace[0]);
+  const auto map = maps.map(0);
+  EXPECT_TRUE(std::all_of(map.begin(), map.end(), [](double v) { return v == 0.0; }));
 }
 
 TEST(heatmap_test, rejects_bad_parameters_by_name) {
+  using loctex::testing::error_of;
   const Narrative n = narrative({{"a", 0.0, 1.0}}, {});
-  EXPECT_THROW(render_word_heatmaps(n, {0, 1.0, 0.0}), std::invalid_argument);
-  EXPECT_THROW(render_word_heatmaps(n, {16, 0.0, 0.0}), std::invalid_argument);
-  EXPECT_THROW(render_word_heatmaps(n, {16, 1.0, -0.1}), std::invalid_argument);
-  try {
-    loctex::core::validate({16, std::nan(""), 0.0});
-    FAIL();
-  } catch (const std::invalid_argument& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("heatmap sigma must be positive and finite", 0), 0u);
-  }
+  EXPECT_EQ(error_of<std::invalid_argument>([&] {
+              render_word_heatmaps(n, {0, 1.0, 0.0});
+            }),
+            "heatmap grid must be in [1, 1024], got 0");
+  EXPECT_EQ(error_of<std::invalid_argument>([&] {
+              render_word_heatmaps(n, {1025, 1.0, 0.0});
+            }),
+            "heatmap grid must be in [1, 1024], got 1025");
+  EXPECT_EQ(error_of<std::invalid_argument>([&] {
+              render_word_heatmaps(n, {16, 0.0, 0.0});
+            }),
+            "heatmap sigma must be positive and finite, got 0.000000");
+  EXPECT_EQ(error_of<std::invalid_argument>([&] {
+              render_word_heatmaps(n, {16, 1.0, -0.5});
+            }),
+            "heatmap time margin must be non-negative and finite, got -0.500000");
+  EXPECT_EQ(error_of<std::invalid_argument>([&] {
+              loctex::core::validate({16, std::nan(""), 0.0});
+            }),
+            "heatmap sigma must be positive and finite, got nan");
+}
+
+TEST(heatmap_test, render_heatmap_checks_the_size_of_its_output) {
+  std::vector<double> out(15);
+  const std::vector<GridPoint> samples{{1.0, 1.0}};
+  EXPECT_EQ(loctex::testing::error_of<std::invalid_argument>([&] {
+              loctex::core::render_heatmap(samples, {4, 1.0, 0.0}, out);
+            }),
+            "heatmap output holds 15 cells, expected 16");
+}
+
+TEST(heatmap_test, map_of_a_word_past_the_end_is_an_error) {
+  const auto maps = render_word_heatmaps(narrative({{"one", 0.0, 1.0}}, {}), {});
+  EXPECT_THROW(maps.map(1), std::out_of_range);
 }
 
 TEST(heatmap_test, an_absurdly_distant_point_is_an_error_not_a_hang) {

@@ -179,38 +179,59 @@ TEST_P(ln_jsonl_bad_input_test, names_what_is_wrong) {
 
 INSTANTIATE_TEST_SUITE_P(
     cases, ln_jsonl_bad_input_test,
-    ::testing::Values(BadLine{"missing_field", R"("caption": "In this image there are group of cows.", )", "",
-                              "missing field 'caption'"},
-                      BadLine{"image_id_not_string", R"("image_id": "137576")", R"("image_id": 137576)",
-                              "field 'image_id': expected a string, got number"},
-                      BadLine{"annotator_id_fractional", R"("annotator_id": 93)", R"("annotator_id": 93.5)",
-                              "field 'annotator_id': expected an integer, got a fractional number"},
-                      BadLine{"annotator_id_string", R"("annotator_id": 93)", R"("annotator_id": "93")",
-                              "field 'annotator_id': expected an integer, got string"},
-                      BadLine{"end_before_start", R"("start_time": 0.4, "end_time": 0.4})",
-                              R"("start_time": 0.5, "end_time": 0.4})",
-                              "field 'timed_caption[1].end_time': end_time 0.4 is before start_time 0.5"},
-                      BadLine{"missing_utterance", R"("utterance": "image", )", "",
-                              "missing field 'timed_caption[1].utterance'"},
-                      BadLine{"time_not_number", R"("start_time": 0.0)", R"("start_time": "0")",
-                              "field 'timed_caption[0].start_time': expected a number, got string"},
-                      BadLine{"point_missing_t", R"({"x": 0.5, "y": 0.5, "t": 0.9})",
-                              R"({"x": 0.5, "y": 0.5})", "missing field 'traces[2][0].t'"},
-                      BadLine{"point_null", R"("y": -0.0533)", R"("y": null)",
-                              "field 'traces[0][0].y': expected a number, got null"},
-                      BadLine{"segment_not_array", R"([], )", R"({}, )",
-                              "field 'traces[1]': expected an array, got object"},
-                      BadLine{"traces_not_array", R"("traces": [[)", R"("traces": "none", "x": [[)",
-                              "field 'traces': expected an array, got string"},
-                      BadLine{"nan", R"("x": 0.2086)", R"("x": NaN)", "non-finite number NaN at column 288"},
-                      BadLine{"infinity", R"("x": 0.2086)", R"("x": -Infinity)",
-                              "non-finite number -Infinity at column 288"},
-                      BadLine{"overflow", R"("x": 0.2086)", R"("x": 1e999)",
-                              "non-finite number: number overflow parsing '1e999'"},
-                      BadLine{"truncated", R"(, "voice_recording": "coco_val/coco_val_137576_93.ogg"})", ", ",
-                              "bad JSON: column 399: syntax error while parsing object key - unexpected end "
-                              "of input; expected string literal"},
-                      BadLine{"not_an_object", kGoogleRecord, "[1, 2]", "expected a JSON object, got array"}),
+    ::testing::Values(
+        BadLine{"missing_field", R"("caption": "In this image there are group of cows.", )", "",
+                "missing field 'caption'"},
+        BadLine{"image_id_not_string", R"("image_id": "137576")", R"("image_id": 137576)",
+                "field 'image_id': expected a string, got number"},
+        BadLine{"annotator_id_fractional", R"("annotator_id": 93)", R"("annotator_id": 93.5)",
+                "field 'annotator_id': expected an integer, got a fractional number"},
+        BadLine{"annotator_id_string", R"("annotator_id": 93)", R"("annotator_id": "93")",
+                "field 'annotator_id': expected an integer, got string"},
+        BadLine{"end_before_start", R"("start_time": 0.4, "end_time": 0.4})",
+                R"("start_time": 0.5, "end_time": 0.4})",
+                "field 'timed_caption[1].end_time': end_time 0.4 is before start_time 0.5"},
+        BadLine{"missing_utterance", R"("utterance": "image", )", "",
+                "missing field 'timed_caption[1].utterance'"},
+        BadLine{"time_not_number", R"("start_time": 0.0)", R"("start_time": "0")",
+                "field 'timed_caption[0].start_time': expected a number, got string"},
+        BadLine{"point_missing_t", R"({"x": 0.5, "y": 0.5, "t": 0.9})", R"({"x": 0.5, "y": 0.5})",
+                "missing field 'traces[2][0].t'"},
+        BadLine{"point_null", R"("y": -0.0533)", R"("y": null)",
+                "field 'traces[0][0].y': expected a number, got null"},
+        BadLine{"segment_not_array", R"([], )", R"({}, )",
+                "field 'traces[1]': expected an array, got object"},
+        BadLine{"traces_not_array", R"("traces": [[)", R"("traces": "none", "x": [[)",
+                "field 'traces': expected an array, got string"},
+        BadLine{"nan", R"("x": 0.2086)", R"("x": NaN)", "non-finite number NaN at column 288"},
+        BadLine{"infinity", R"("x": 0.2086)", R"("x": -Infinity)",
+                "non-finite number -Infinity at column 288"},
+        BadLine{"overflow", R"("x": 0.2086)", R"("x": 1e999)",
+                "non-finite number: number overflow parsing '1e999'"},
+        BadLine{"truncated", R"(, "voice_recording": "coco_val/coco_val_137576_93.ogg"})", ", ",
+                "bad JSON: column 399: syntax error while parsing object key - unexpected end "
+                "of input; expected string literal"},
+        BadLine{"not_an_object", kGoogleRecord, "[1, 2]", "expected a JSON object, got array"},
+        BadLine{"caption_not_string", R"("caption": "In this image there are group of cows.")",
+                R"("caption": ["x"])", "field 'caption': expected a string, got array"},
+        BadLine{"voice_recording_null", R"("voice_recording": "coco_val/coco_val_137576_93.ogg")",
+                R"("voice_recording": null)", "field 'voice_recording': expected a string, got null"},
+        BadLine{"annotator_id_too_large", R"("annotator_id": 93)", R"("annotator_id": 9223372036854775808)",
+                "field 'annotator_id': integer out of range"},
+        BadLine{"timed_caption_not_array", R"("timed_caption": [{)", R"("timed_caption": "none", "z": [{)",
+                "field 'timed_caption': expected an array, got string"},
+        BadLine{"utterance_not_object", R"({"utterance": "In this", "start_time": 0.0, "end_time": 0.4}, )",
+                R"(7, )", "field 'timed_caption[0]': expected an object, got number"},
+        BadLine{"point_not_object", R"({"x": 0.5, "y": 0.5, "t": 0.9})", R"([0.5, 0.5, 0.9])",
+                "field 'traces[2][0]': expected an object, got array"},
+        BadLine{"boolean_time", R"("start_time": 0.0)", R"("start_time": true)",
+                "field 'timed_caption[0].start_time': expected a number, got boolean"},
+        BadLine{"overflow_in_caption_time", R"("end_time": 0.4}, )", R"("end_time": 1e400}, )",
+                "non-finite number: number overflow parsing '1e400'"},
+        BadLine{"invalid_utf8", R"(group of cows.)", "group of c\xFFws.",
+                "bad JSON: column 122: syntax error while parsing value - invalid string: ill-formed UTF-8 "
+                "byte; last "
+                "read: '\"In this image there are group of c\xFF'"}),
     [](const ::testing::TestParamInfo<BadLine>& param_info) { return param_info.param.name; });
 
 TEST(ln_jsonl_test, truncated_line_error_gives_the_column) {
@@ -268,6 +289,12 @@ TEST(ln_jsonl_test, missing_file_error_names_it) {
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()), "cannot open /nonexistent/n.jsonl: no such file or not readable");
   }
+}
+
+TEST(ln_jsonl_test, a_folder_is_not_read_as_an_empty_file) {
+  TempDir dir;
+  EXPECT_EQ(loctex::testing::error_of<std::runtime_error>([&] { LnReader reader(dir.path()); }),
+            "cannot read " + dir.path().string() + ": it is a folder");
 }
 
 TEST(ln_jsonl_test, file_round_trip_keeps_every_value) {

@@ -158,6 +158,34 @@ TEST_F(project_store_test, create_over_existing_project_is_refused) {
   EXPECT_NO_THROW(ProjectStore::open(project()));
 }
 
+TEST_F(project_store_test, create_takes_the_place_of_an_empty_file_left_by_an_interrupted_create) {
+  fs::create_directories(project());
+  std::ofstream(project() / ProjectStore::kDatabaseName).close();  // killed before its first write
+  auto store = ProjectStore::create(project());
+  EXPECT_EQ(store.schema_version(), ProjectStore::kSchemaVersion);
+  EXPECT_EQ(ProjectStore::open(project()).narrative_count(), 0u);
+}
+
+TEST_F(project_store_test, importing_several_files_is_one_change) {
+  auto store = ProjectStore::create(project());
+  write_ln_file(base() / "a.jsonl", {simple_narrative("1"), simple_narrative("2")});
+  std::ofstream(base() / "b.jsonl") << "{}\n";
+  EXPECT_THROW(store.import_jsonl(std::vector<fs::path>{base() / "a.jsonl", base() / "b.jsonl"}), LnError);
+  EXPECT_EQ(store.narrative_count(), 0u);
+
+  ImportOptions lenient;
+  lenient.mode = ReadMode::lenient;
+  std::vector<std::string> seen;
+  lenient.on_error = [&](const LnError& e) { seen.push_back(e.what()); };
+  const auto report =
+      store.import_jsonl(std::vector<fs::path>{base() / "a.jsonl", base() / "b.jsonl"}, lenient);
+  EXPECT_EQ(report.imported, 2u);
+  EXPECT_EQ(report.skipped, 1u);
+  EXPECT_EQ(report.problems, 1u);
+  EXPECT_TRUE(report.errors.empty());  // handed to on_error instead of kept
+  EXPECT_EQ(seen, std::vector<std::string>{(base() / "b.jsonl").string() + ":1: missing field 'dataset_id'"});
+}
+
 TEST_F(project_store_test, create_in_existing_nonempty_folder_keeps_its_files) {
   write_bytes(project() / "notes.txt", "mine");
   auto store = ProjectStore::create(project());
