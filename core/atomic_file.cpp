@@ -21,7 +21,8 @@ std::filesystem::path temp_name_for(const std::filesystem::path& target) {
 }
 
 // fsync through a fresh descriptor: std::ofstream does not expose its own.
-void sync_file(const std::filesystem::path& path) {
+// Works on a folder too, which is how a rename is made durable.
+void sync_path(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw std::runtime_error("cannot sync " + path.string());
   const int rc = ::fsync(fd);
@@ -31,7 +32,7 @@ void sync_file(const std::filesystem::path& path) {
 
 }  // namespace
 
-AtomicFile::AtomicFile(std::filesystem::path target, std::ios::openmode mode) : m_target(std::move(target)) {
+AtomicFile::AtomicFile(std::filesystem::path target) : m_target(std::move(target)) {
   if (m_target.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(m_target.parent_path(), ec);
@@ -40,7 +41,7 @@ AtomicFile::AtomicFile(std::filesystem::path target, std::ios::openmode mode) : 
                                ec.message());
   }
   m_temp = temp_name_for(m_target);
-  m_out.open(m_temp, mode | std::ios::out | std::ios::trunc | std::ios::binary);
+  m_out.open(m_temp, std::ios::out | std::ios::trunc | std::ios::binary);
   if (!m_out)
     throw std::runtime_error("cannot write " + m_target.string() + ": cannot create a temporary file");
 }
@@ -58,11 +59,12 @@ void AtomicFile::commit() {
   const bool ok = static_cast<bool>(m_out);
   m_out.close();
   if (!ok || m_out.fail()) throw std::runtime_error("cannot write " + m_target.string() + ": write failed");
-  sync_file(m_temp);
+  sync_path(m_temp);
   std::error_code ec;
   std::filesystem::rename(m_temp, m_target, ec);
   if (ec) throw std::runtime_error("cannot write " + m_target.string() + ": " + ec.message());
   m_committed = true;
+  sync_path(m_target.has_parent_path() ? m_target.parent_path() : std::filesystem::path("."));
 }
 
 void write_file_atomically(const std::filesystem::path& target, std::string_view bytes) {

@@ -11,9 +11,10 @@ namespace loctex::core {
 
 class AtomicFile {
  public:
-  // Opens a temporary file in the target's folder (created if missing).
-  // Throws std::runtime_error naming the path if it cannot be created.
-  explicit AtomicFile(std::filesystem::path target, std::ios::openmode mode = std::ios::out);
+  // Opens a temporary file (binary) in the target's folder, creating the
+  // folder if missing. Throws std::runtime_error naming the path if it
+  // cannot be created.
+  explicit AtomicFile(std::filesystem::path target);
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
   ~AtomicFile();  // removes the temporary file unless committed
@@ -21,8 +22,9 @@ class AtomicFile {
   std::ostream& stream() { return m_out; }
   const std::filesystem::path& target() const { return m_target; }
 
-  // Flushes, syncs to disk and renames onto the target. Throws
-  // std::runtime_error naming the path if any step fails.
+  // Flushes, syncs to disk, renames onto the target and syncs the folder so
+  // that the new name survives a crash too. Throws std::runtime_error naming
+  // the path if any step fails.
   void commit();
 
  private:
