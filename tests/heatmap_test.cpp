@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/ln_jsonl.h"
+#include "core/synthetic.h"
 #include "test_support.h"
 
 namespace {
@@ -115,6 +117,40 @@ TEST(heatmap_test, matches_the_literal_specification_on_a_real_looking_trace) {
       for (std::size_t c = 0; c < expected.size(); ++c)
         ASSERT_NEAR(got[c], expected[c], 1e-15 + 1e-12 * expected[c]);
     }
+  }
+}
+
+// The rule implemented a second time, independently, in Python and numpy
+// (tests/reference_heatmaps.py), on synthetic narratives and edge cases.
+TEST(heatmap_test, agrees_with_an_independent_python_implementation) {
+  loctex::testing::TempDir dir;
+  std::vector<Narrative> narratives;
+  loctex::core::SynthOptions synth;
+  synth.seed = 11;
+  for (std::size_t i = 0; i < 4; ++i)
+    narratives.push_back(loctex::core::synthesize_sample(synth, i).narrative);
+  Narrative edge = narratives[0];
+  edge.timed_caption = {{"caf\xC3\xA9 \xC2\xA0x  \ty", 0.0, 1.3}, {"zero length", 1.5, 1.5}, {" ", 1.6, 1.7}};
+  edge.traces = {
+      {{-0.05, 0.5, 0.1}, {1.07, 0.5, 0.2}, {0.5, 0.5, 9.0}, {0.2, 0.2, 0.3}}, {}, {{0.5, 0.5, 1.5}}};
+  narratives.push_back(edge);
+  loctex::core::write_ln_file(dir / "n.jsonl", narratives);
+
+  for (const HeatmapParams& p : {HeatmapParams{16, 1.0, 0.0}, HeatmapParams{48, 2.0, 0.1}}) {
+    nlohmann::json ours = {{"grid", p.grid}, {"sigma", p.sigma}, {"margin", p.time_margin}};
+    for (const Narrative& n : narratives) {
+      const auto maps = render_word_heatmaps(n, p);
+      nlohmann::json words = nlohmann::json::array();
+      for (std::size_t w = 0; w < maps.words.size(); ++w)
+        words.push_back({maps.words[w].text, maps.words[w].start, maps.words[w].end,
+                         static_cast<bool>(maps.has_trace[w])});
+      ours["narratives"].push_back({{"words", words}, {"maps", maps.maps}});
+    }
+    loctex::testing::write_text(dir / "ours.json", ours.dump());
+    const std::string command = "/usr/bin/python3 " + std::string(LOCTEX_SOURCE_DIR) +
+                                "/tests/reference_heatmaps.py " + (dir / "n.jsonl").string() + " " +
+                                (dir / "ours.json").string();
+    EXPECT_EQ(std::system(command.c_str()), 0) << "grid " << p.grid;
   }
 }
 
