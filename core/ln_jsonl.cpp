@@ -1,6 +1,5 @@
 #include "core/ln_jsonl.h"
 
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -8,6 +7,7 @@
 #include <string>
 
 #include "core/atomic_file.h"
+#include "core/words.h"
 
 namespace loctex::core {
 namespace {
@@ -123,9 +123,7 @@ std::string strip_exception_id(std::string what) {
 // JSON has no NaN or Infinity, but Python's json.dumps writes them; name the
 // real problem instead of nlohmann's "invalid literal".
 std::optional<std::string> non_finite_token_at(std::string_view text, std::size_t last_read) {
-  auto token_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '+';
-  };
+  auto token_char = [](char c) { return is_ascii_alnum(c) || c == '-' || c == '+'; };
   std::size_t begin = std::min(last_read, text.size());
   while (begin > 0 && token_char(text[begin - 1])) --begin;
   std::size_t end = begin;

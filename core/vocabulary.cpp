@@ -8,19 +8,14 @@
 #include <utility>
 
 #include "core/atomic_file.h"
+#include "core/words.h"
 
 namespace loctex::core {
 namespace {
 
-// Explicit ranges, not std::isalnum: the C functions depend on the locale and
-// are undefined for negative chars, which every UTF-8 byte >= 0x80 is.
-constexpr bool is_ascii_alnum(unsigned char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
 // Without Unicode tables a non-ASCII character cannot be classified, so it is
 // taken as a letter: "café-bar" keeps its hyphen.
-constexpr bool is_word_byte(unsigned char c) { return c >= 0x80 || is_ascii_alnum(c); }
+constexpr bool is_word_byte(unsigned char c) { return c >= 0x80 || is_ascii_alnum(static_cast<char>(c)); }
 
 // Sorted byte-wise for binary search; the static_assert below keeps it so.
 // Function words, common contractions (normalize_word keeps their inner

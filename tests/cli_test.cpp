@@ -58,6 +58,12 @@ struct Fixture {
     const ToolRun i = run("loctex-project", "init " + q(project), dir);
     EXPECT_EQ(i.exit_code, 0) << i.err;
   }
+  // `loctex-project import` of the synthesised narratives, with `options` after.
+  ToolRun import_synth(const std::string& options = "") const {
+    return run("loctex-project", "import " + q(project) + " " + q(synth / "narratives.jsonl") + " " + options,
+               dir);
+  }
+  std::string with_images() const { return "--images " + q(synth / "images"); }
 };
 
 TEST(cli_test, help_shows_examples_and_exit_codes) {
@@ -84,10 +90,7 @@ TEST(cli_test, init_refuses_an_existing_project) {
 
 TEST(cli_test, synth_import_render_export_round_trip) {
   Fixture f;
-  const ToolRun imp = run("loctex-project",
-                          "import " + q(f.project) + " " + q(f.synth / "narratives.jsonl") + " --images " +
-                              q(f.synth / "images") + " --json",
-                          f.dir);
+  const ToolRun imp = f.import_synth(f.with_images() + " --json");
   ASSERT_EQ(imp.exit_code, 0) << imp.err;
   const auto summary = nlohmann::json::parse(imp.out);
   EXPECT_EQ(summary["imported"], 3);
@@ -126,9 +129,7 @@ TEST(cli_test, synth_import_render_export_round_trip) {
 
 TEST(cli_test, vocab_counts_the_project_words) {
   Fixture f;
-  ASSERT_EQ(run("loctex-project", "import " + q(f.project) + " " + q(f.synth / "narratives.jsonl"), f.dir)
-                .exit_code,
-            0);
+  ASSERT_EQ(f.import_synth().exit_code, 0);
   const ToolRun r =
       run("loctex-project", "vocab " + q(f.project) + " " + q(f.dir / "vocab.txt") + " --json", f.dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -210,10 +211,8 @@ TEST(cli_test, synth_reports_what_it_wrote_as_json) {
 
 TEST(cli_test, narratives_with_alike_names_get_their_own_overlay_folders) {
   Fixture f;
-  const std::string import =
-      "import " + q(f.project) + " " + q(f.synth / "narratives.jsonl") + " --images " + q(f.synth / "images");
-  ASSERT_EQ(run("loctex-project", import, f.dir).exit_code, 0);
-  ASSERT_EQ(run("loctex-project", import, f.dir).exit_code, 0);  // the same narratives twice
+  ASSERT_EQ(f.import_synth(f.with_images()).exit_code, 0);
+  ASSERT_EQ(f.import_synth(f.with_images()).exit_code, 0);  // the same narratives twice
   ASSERT_EQ(run("loctex-project", "render " + q(f.project) + " --out " + q(f.dir / "o"), f.dir).exit_code, 0);
   std::size_t sheets = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(f.dir / "o"))
@@ -224,9 +223,7 @@ TEST(cli_test, narratives_with_alike_names_get_their_own_overlay_folders) {
 TEST(cli_test, render_skips_and_reports_a_narrative_without_image) {
   Fixture f;
   // Imported without --images: the project knows no image file.
-  ASSERT_EQ(run("loctex-project", "import " + q(f.project) + " " + q(f.synth / "narratives.jsonl"), f.dir)
-                .exit_code,
-            0);
+  ASSERT_EQ(f.import_synth().exit_code, 0);
   const ToolRun r =
       run("loctex-project", "render " + q(f.project) + " --out " + q(f.dir / "o") + " --json", f.dir);
   EXPECT_EQ(r.exit_code, 3);
