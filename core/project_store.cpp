@@ -20,6 +20,7 @@
 
 #include "core/atomic_file.h"
 #include "core/content_hash.h"
+#include "core/file_bytes.h"
 #include "core/image_pattern.h"
 #include "core/sqlite.h"
 
@@ -148,28 +149,6 @@ fs::path absolute_in(const fs::path& folder, const std::string& stored) {
   return path.is_absolute() ? path : (folder / path).lexically_normal();
 }
 
-std::string read_whole_file(const fs::path& path) {
-  struct Close {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
-  errno = 0;
-  std::unique_ptr<std::FILE, Close> file(std::fopen(path.c_str(), "rb"));
-  if (!file) throw std::runtime_error("cannot read image " + path.string() + ": " + errno_message(errno));
-  std::string bytes;
-  std::array<char, 1 << 16> buffer;
-  for (;;) {
-    errno = 0;
-    const std::size_t got = std::fread(buffer.data(), 1, buffer.size(), file.get());
-    bytes.append(buffer.data(), got);
-    if (got < buffer.size()) {
-      if (std::ferror(file.get())) {
-        throw std::runtime_error("cannot read image " + path.string() + ": " + errno_message(errno));
-      }
-      return bytes;
-    }
-  }
-}
-
 // Decodes fully: OpenCV has no header-only size query. IMREAD_COLOR applies
 // EXIF orientation as cv::imread does, so the size matches what the overlay
 // and heatmap code will draw on.
@@ -243,7 +222,7 @@ std::string copy_into_images(const fs::path& folder, const fs::path& source, con
 ImageRecord prepare_image(const fs::path& folder, const fs::path& file, std::string_view dataset_id,
                           std::string_view image_id, ImagePlacement placement, CreatedFiles& created) {
   const fs::path source = fs::weakly_canonical(fs::absolute(file));
-  const std::string bytes = read_whole_file(source);
+  const std::string bytes = read_file_bytes(source, "image");
   ImageRecord record;
   record.dataset_id = std::string(dataset_id);
   record.image_id = std::string(image_id);

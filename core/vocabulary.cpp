@@ -215,6 +215,11 @@ void VocabularyBuilder::merge(const VocabularyBuilder& other) {
   for (const auto& [token, count] : other.m_counts) m_counts[token] += count;
 }
 
+void VocabularyBuilder::merge(const Vocabulary& counted) {
+  for (std::size_t id = Vocabulary::kSpecialCount; id < counted.size(); ++id)
+    m_counts[counted.token(id)] += counted.count(id);
+}
+
 std::size_t VocabularyBuilder::count(std::string_view word) const {
   const auto it = m_counts.find(normalize_word(word));
   return it == m_counts.end() ? 0 : it->second;

@@ -91,6 +91,9 @@ class VocabularyBuilder {
   void add(std::string_view word);
   // Adds another builder's counts, so shards can be counted in parallel.
   void merge(const VocabularyBuilder& other);
+  // Adds the counts of a saved vocabulary's words (not its special tokens),
+  // so the parts of a distributed build can be summed.
+  void merge(const Vocabulary& counted);
 
   // How often normalize_word(word) was added.
   std::size_t count(std::string_view word) const;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs the demo on the bundled synthetic sample:
 # synthesise narratives and images, import them into a project, render each
-# narrative's per-word heatmap overlays as PNGs, and say where they are.
+# narrative's per-word heatmap overlays as PNGs, build a sharded training set
+# (WebDataset tars) from the project, and say where everything is.
 #   scripts/demo.sh [OUT]    (default OUT: demo/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,15 +13,18 @@ bash scripts/build.sh
 
 bin=build/app
 rm -rf "$out"
-echo "== 1/3 synthesise a sample"
+echo "== 1/4 synthesise a sample"
 "$bin/loctex-synth" --out "$out/synth" --count 8 --seed 2021
-echo "== 2/3 import it into a project"
+echo "== 2/4 import it into a project"
 "$bin/loctex-project" init "$out/project"
 "$bin/loctex-project" import "$out/project" "$out/synth/narratives.jsonl" --images "$out/synth/images"
 "$bin/loctex-project" vocab "$out/project" "$out/vocab.txt"
-echo "== 3/3 render per-word heatmap overlays"
+echo "== 3/4 render per-word heatmap overlays"
 "$bin/loctex-project" render "$out/project" --out "$out/overlays" --words
+echo "== 4/4 build a training set: WebDataset shards with per-word heatmaps"
+"$bin/loctex-build-dataset" "$out/project" --out "$out/dataset" --shard-samples 4 --val-fraction 0.25
 echo
 echo "Project:    $(realpath "$out/project")/project.sqlite"
 echo "Vocabulary: $(realpath "$out/vocab.txt")"
 echo "Overlays:   $(realpath "$out/overlays")/*/sheet.png (one sheet per narrative, one PNG per word)"
+echo "Data set:   $(realpath "$out/dataset")/ (train-*.tar, val-*.tar, manifest.json, vocab.txt, errors.jsonl)"

@@ -10,7 +10,7 @@ packages=(
   libopencv-dev libtbb-dev nlohmann-json3-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtorch-dev libopenblas0-openmp
-  libarchive-dev libcli11-dev
+  libarchive-dev libcli11-dev libturbojpeg0-dev
   xvfb xauth python3 python3-numpy
 )
 

@@ -1,6 +1,5 @@
 // Whole-program tests: the command-line tools as a user runs them.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -12,40 +11,15 @@
 #include "core/vocabulary.h"
 #include "core/words.h"
 #include "test_support.h"
+#include "tool_run.h"
 
 namespace {
 
+using loctex::testing::q;
 using loctex::testing::read_text;
+using loctex::testing::run;
 using loctex::testing::TempDir;
-
-struct ToolRun {
-  int exit_code = -1;
-  std::string out;  // stdout
-  std::string err;  // stderr
-};
-
-ToolRun run(const std::string& tool, const std::string& args, const TempDir& dir) {
-  const auto err_file = dir / "stderr.txt";
-  const std::string command =
-      std::string(LOCTEX_BIN_DIR) + "/" + tool + " " + args + " 2>" + err_file.string();
-  ToolRun r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_text(err_file);
-  return r;
-}
-
-// Appends rather than "'" + s + "'": GCC 12 at -O3 warns falsely (-Wrestrict).
-std::string q(const std::filesystem::path& p) {
-  std::string quoted(1, '\'');
-  quoted.append(p.string()).push_back('\'');
-  return quoted;
-}
+using loctex::testing::ToolRun;
 
 // A synthesised set of three narratives with images, and an empty project.
 struct Fixture {

@@ -201,6 +201,16 @@ TEST(vocabulary_test, merge_adds_counts) {
   EXPECT_EQ(a.build(1), builder_of({"dog", "cat", "dog", "bird"}).build(1));
 }
 
+TEST(vocabulary_test, merge_of_a_built_vocabulary_sums_its_word_counts_only) {
+  auto a = builder_of({"dog", "cat"});
+  a.merge(builder_of({"dog", "dog", "bird"}).build(1));
+  EXPECT_EQ(a.count("dog"), 3u);
+  EXPECT_EQ(a.count("cat"), 1u);
+  EXPECT_EQ(a.count("bird"), 1u);
+  EXPECT_EQ(a.count("pad"), 0u);  // special tokens are not words
+  EXPECT_EQ(a.distinct_words(), 3u);
+}
+
 // --- Vocabulary lookups ---
 
 TEST(vocabulary_test, id_normalizes_and_maps_unknown_and_empty_to_unk) {

@@ -1,0 +1,134 @@
+#include "pipeline/merge.h"
+
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "core/atomic_file.h"
+#include "core/content_hash.h"
+#include "core/vocabulary.h"
+#include "pipeline/builder.h"
+#include "pipeline/manifest.h"
+
+namespace loctex::pipeline {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+Json MergeSummary::to_json() const {
+  return {{"parts", parts},
+          {"samples", {{"train", train_samples}, {"val", val_samples}}},
+          {"shards", shards},
+          {"skipped", skipped},
+          {"vocabulary_size", vocabulary_size}};
+}
+
+MergeSummary merge_parts(const std::vector<fs::path>& part_folders, const fs::path& out) {
+  if (part_folders.empty()) throw BuildFailure("merge: no part folders given");
+
+  // Read and check every part before writing anything.
+  std::map<std::size_t, std::pair<fs::path, Manifest>> parts;  // by part index
+  Json parameters;
+  std::size_t count = 0;
+  for (const auto& folder : part_folders) {
+    Manifest m = read_manifest(folder / "manifest.json");
+    if (!m.complete)
+      throw BuildFailure("merge: the build in " + folder.string() +
+                         " is not complete; finish it with --resume");
+    const Part part = parse_part(m.parameters.at("part").get<std::string>());
+    Json shared = m.parameters;
+    shared.erase("part");
+    if (parts.empty()) {
+      parameters = shared;
+      count = part.count;
+    } else if (shared != parameters || part.count != count) {
+      throw BuildFailure("merge: " + folder.string() + " was built with other options than " +
+                         parts.begin()->second.first.string());
+    } else if (m.inputs != parts.begin()->second.second.inputs) {
+      throw BuildFailure("merge: " + folder.string() + " was built from other inputs than " +
+                         parts.begin()->second.first.string());
+    }
+    if (parts.contains(part.index))
+      throw BuildFailure("merge: part " + std::to_string(part.index) + " is given twice: " +
+                         parts.at(part.index).first.string() + " and " + folder.string());
+    parts.emplace(part.index, std::pair{folder, std::move(m)});
+  }
+  std::string missing;
+  for (std::size_t i = 0; i < count; ++i)
+    if (!parts.contains(i)) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
+  if (!missing.empty())
+    throw BuildFailure("merge: parts missing of " + std::to_string(count) + ": " + missing);
+
+  fs::create_directories(out);
+  Manifest merged;
+  merged.tool_version = parts.begin()->second.second.tool_version;
+  merged.parameters = parameters;
+  merged.parameters["part"] = "all/" + std::to_string(count);
+  merged.inputs = parts.begin()->second.second.inputs;
+  merged.complete = true;
+
+  MergeSummary summary;
+  summary.parts = count;
+  core::VocabularyBuilder vocabulary;
+  core::AtomicFile errors(out / "errors.jsonl");
+  Json totals = parts.begin()->second.second.totals;  // records and excluded: every part reads every record
+  std::map<std::string, std::uint64_t> by_stage;
+  std::uint64_t words = 0, with_trace = 0, bytes = 0;
+  std::size_t shards[2] = {0, 0};
+  for (const auto& [index, entry] : parts) {
+    const auto& [folder, m] = entry;
+    for (ShardRecord shard : m.shards) {
+      const fs::path path = folder / shard.name;
+      std::error_code ec;
+      if (!fs::exists(path, ec) || fs::file_size(path, ec) != shard.bytes ||
+          core::sha256_file(path) != shard.sha256)
+        throw BuildFailure("merge: " + path.string() + " is missing or does not match its checksum");
+      shard.name = fs::proximate(path, out).generic_string();
+      (shard.split == Split::train ? summary.train_samples : summary.val_samples) += shard.samples;
+      shards[static_cast<std::size_t>(shard.split)] += 1;
+      words += shard.words;
+      with_trace += shard.words_with_trace;
+      bytes += shard.bytes;
+      merged.shards.push_back(std::move(shard));
+    }
+    vocabulary.merge(core::Vocabulary::load(folder / "vocab-counts.txt"));
+
+    // Bad lines are reported by every part (they are read before the part is
+    // known); keep part 0's.
+    std::ifstream in(folder / "errors.jsonl", std::ios::binary);
+    std::string line;
+    while (std::getline(in, line)) {
+      const Json j = Json::parse(line, nullptr, false);
+      const std::string stage = j.is_object() ? j.value("stage", "") : "";
+      if (stage == "record" && index != 0) continue;
+      errors.stream() << line << '\n';
+      by_stage[stage] += 1;
+      summary.skipped += 1;
+    }
+  }
+  errors.commit();
+  summary.shards = merged.shards.size();
+
+  const auto vocab = vocabulary.build(parameters.at("vocab-min-count").get<std::size_t>(),
+                                      parameters.at("vocab-max-size").get<std::size_t>());
+  vocab.save(out / "vocab.txt");
+  summary.vocabulary_size = vocab.size();
+
+  totals["samples"] = {{"train", summary.train_samples}, {"val", summary.val_samples}};
+  totals["shards"] = {{"train", shards[0]}, {"val", shards[1]}};
+  totals["bytes"] = bytes;
+  totals["words"] = words;
+  totals["words_with_trace"] = with_trace;
+  totals["words_without_trace"] = words - with_trace;
+  totals["skipped"] = summary.skipped;
+  totals["skipped_by_stage"] = by_stage;
+  // Each record belongs to exactly one part, so what one part left to the
+  // others, the others built: nothing is left over.
+  totals["other_parts"] = 0;
+  totals["vocabulary_size"] = summary.vocabulary_size;
+  merged.totals = totals;
+  write_manifest(out / "manifest.json", merged);
+  return summary;
+}
+
+}  // namespace loctex::pipeline
