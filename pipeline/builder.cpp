@@ -197,6 +197,10 @@ void validate(const BuildOptions& o) {
   const auto fail = [](const std::string& message) { throw std::invalid_argument(message); };
   if (o.inputs.empty()) fail("no input: give LN JSONL files or project folders");
   if (o.output.empty()) fail("--out is required");
+  if (o.image_root.empty())
+    for (const auto& input : o.inputs)
+      if (!std::filesystem::is_directory(input))
+        fail("--images is required for LN JSONL inputs such as " + input.string());
   if (!(o.val_fraction >= 0.0 && o.val_fraction <= 1.0))
     fail("--val-fraction must be in [0, 1], got " + std::to_string(o.val_fraction));
   if (o.shard_samples == 0) fail("--shard-samples must be at least 1");
@@ -306,8 +310,10 @@ class Build {
   core::VocabularyBuilder m_vocabulary;
   core::ImagePattern m_default_pattern{"{image_id}"};
   std::map<std::string, core::ImagePattern> m_patterns;
-  // Read stage only: keys seen (by hash, to keep memory small) and where.
-  std::unordered_map<std::uint64_t, std::pair<std::string, std::size_t>> m_seen_keys;
+  // Read stage only: keys seen (by hash, to keep memory small) and where,
+  // as an index into m_sources and a line.
+  std::unordered_map<std::uint64_t, std::pair<std::uint32_t, std::size_t>> m_seen_keys;
+  std::vector<std::string> m_sources;
   BuildSummary m_summary;
   std::uint64_t m_total_records = 0;
 };
@@ -481,12 +487,13 @@ void Build::read_stage_item(Item& item) {
 
   // Keys are remembered by a 64-bit hash: 16 bytes a sample, not the key.
   const std::string key_hash = core::sha256_hex(item.key).substr(0, 16);
-  const auto [it, inserted] =
-      m_seen_keys.try_emplace(std::stoull(key_hash, nullptr, 16), item.input.source, item.input.line);
+  if (m_sources.empty() || m_sources.back() != item.input.source) m_sources.push_back(item.input.source);
+  const auto [it, inserted] = m_seen_keys.try_emplace(
+      std::stoull(key_hash, nullptr, 16), static_cast<std::uint32_t>(m_sources.size() - 1), item.input.line);
   if (!inserted) {
     item.error = make_error(item, "duplicate",
-                            "the same dataset_id, image_id and annotator_id as " + it->second.first + ":" +
-                                std::to_string(it->second.second));
+                            "the same dataset_id, image_id and annotator_id as " + m_sources[it->second.first] +
+                                ":" + std::to_string(it->second.second));
   }
   if (done_before) item.pass = true;
 }
@@ -497,7 +504,9 @@ void Build::encode(Item& item, ImageResizer& resizer) const {
   try {
     check_narrative(n);
     fs::path file;
-    if (item.input.image_file) {
+    if (item.input.from_project) {
+      if (!item.input.image_file)
+        throw SampleError("image", "the project holds no image file for " + n.dataset_id + "/" + n.image_id);
       file = *item.input.image_file;
     } else {
       const auto found = m_patterns.find(n.dataset_id);

@@ -77,6 +77,7 @@ std::optional<InputRecord> RecordSource::next() {
       record.record = m_record++;
       record.source = m_project->database_path().string();
       record.line = static_cast<std::size_t>(entry.id);
+      record.from_project = true;
       record.excluded =
           entry.status != core::NarrativeStatus::done && entry.status != core::NarrativeStatus::accepted;
       if (!record.excluded) {

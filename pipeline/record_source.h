@@ -26,7 +26,8 @@ struct InputRecord {
   std::size_t line = 0;      // 1-based line; narrative id for a project
   std::optional<core::Narrative> narrative;  // nullopt for a bad line (see error)
   std::string error;
-  std::optional<std::filesystem::path> image_file;  // set for project inputs with an image
+  bool from_project = false;
+  std::optional<std::filesystem::path> image_file;  // the project's image file, if it has one
   bool excluded = false;  // a project narrative that is a draft or rejected
 };
 

@@ -463,6 +463,20 @@ TEST(builder_test, a_project_folder_builds_its_done_and_accepted_narratives) {
   EXPECT_EQ(summary.skipped, 0u);
 }
 
+TEST(builder_test, a_project_narrative_without_an_image_is_skipped_naming_the_image) {
+  Synth synth(2);
+  const auto project_folder = synth.dir / "project";
+  core::ProjectStore::create(project_folder).import_jsonl(synth.narratives());  // no image folder
+  pl::BuildOptions options;
+  options.inputs = {project_folder};
+  options.output = synth.dir / "out";
+  const auto summary = pl::build_dataset(options);
+  EXPECT_EQ(summary.skipped_by_stage, (std::map<std::string, std::uint64_t>{{"image", 2}}));
+  const auto first = Json::parse(lines_of(options.output / "errors.jsonl").at(0));
+  EXPECT_EQ(first.at("reason"), "the project holds no image file for loctex_synth/000000");
+  EXPECT_EQ(first.at("source"), (project_folder / "project.sqlite").string());
+}
+
 TEST(builder_test, options_are_validated_naming_the_option) {
   Synth synth(1);
   auto options = synth.options("out");
@@ -472,6 +486,10 @@ TEST(builder_test, options_are_validated_naming_the_option) {
   options = synth.options("out");
   options.shard_samples = 0;
   EXPECT_EQ(error_of<std::invalid_argument>([&] { pl::validate(options); }), "--shard-samples must be at least 1");
+  options = synth.options("out");
+  options.image_root.clear();
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { pl::validate(options); }),
+            "--images is required for LN JSONL inputs such as " + synth.narratives().string());
   options = synth.options("out");
   options.resume = options.overwrite = true;
   EXPECT_EQ(error_of<std::invalid_argument>([&] { pl::validate(options); }),
