@@ -23,7 +23,8 @@
 # since other work on the machine only ever slows a run down), MAX_WAIT
 # (default 120: before each run, wait up to this many seconds for the cores
 # to be 90% idle; the table's "other load" column says how many cores other
-# processes kept busy during the run that counts, which should be near 0).
+# processes kept busy during the run that counts, which should be near 0;
+# for the Python rows it includes this script's PSS sampling, about 0.1 core).
 #
 # Wall time and peak RSS come from /usr/bin/time -v around each process. For
 # the Python implementation (a parent and N workers) the table's peak RSS is

@@ -29,7 +29,6 @@ import argparse
 import hashlib
 import io
 import json
-import math
 import multiprocessing
 import os
 import re

@@ -18,8 +18,8 @@ is texture at every scale. Each picture mixes:
     for hard edges at several scales;
   - a slight optical blur, then sensor noise.
 
-At 640x480, quality 90 the files are about 60-150 KB (mean about 100 KB),
-like COCO's photos. Vectorised numpy + OpenCV: about 10 ms an image per core.
+At 640x480, quality 90 the files are about 57-122 KB (mean 87 KB for 1500),
+like COCO's photos. Vectorised numpy + OpenCV: about 20 ms an image per core.
 Needs Debian's python3-opencv (run with /usr/bin/python3).
 """
 import argparse

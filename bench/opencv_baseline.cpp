@@ -137,15 +137,17 @@ std::size_t process(const fs::path& path, const Options& o) {
     std::cerr << "cannot decode " << path << "\n";
     return 0;
   }
-  // The full-size image's shape: the reduced decode divides it.
-  const int factor = mode == cv::IMREAD_REDUCED_COLOR_8   ? 8
-                     : mode == cv::IMREAD_REDUCED_COLOR_4 ? 4
-                     : mode == cv::IMREAD_REDUCED_COLOR_2 ? 2
-                                                          : 1;
-  const cv::Size target = target_size(decoded.cols * factor, decoded.rows * factor, o.size);
+  // The target follows from the full-size shape: the header's (the reduced
+  // decode rounds it), turned as imdecode turned the picture (EXIF).
+  int width = decoded.cols, height = decoded.rows;
+  if (size && mode != cv::IMREAD_COLOR) {
+    const bool turned = (size->first >= size->second) != (decoded.cols >= decoded.rows);
+    width = turned ? size->second : size->first;
+    height = turned ? size->first : size->second;
+  }
+  const cv::Size target = target_size(width, height, o.size);
   cv::Mat resized;
-  cv::resize(decoded, resized, target, 0, 0,
-             target.width <= decoded.cols ? cv::INTER_AREA : cv::INTER_CUBIC);
+  cv::resize(decoded, resized, target, 0, 0, target.width <= decoded.cols ? cv::INTER_AREA : cv::INTER_CUBIC);
   std::vector<uchar> out;
   cv::imencode(".jpg", resized, out, {cv::IMWRITE_JPEG_QUALITY, o.quality});
   return out.size();
@@ -174,7 +176,8 @@ int main(int argc, char** argv) {
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, files.size(), 1),
                         [&](const tbb::blocked_range<std::size_t>& range) {
                           std::size_t local = 0;
-                          for (std::size_t i = range.begin(); i != range.end(); ++i) local += process(files[i], o);
+                          for (std::size_t i = range.begin(); i != range.end(); ++i)
+                            local += process(files[i], o);
                           bytes += local;
                         });
     });
@@ -182,7 +185,8 @@ int main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::size_t images = files.size() * static_cast<std::size_t>(o.passes);
   std::printf(
-      "{\"images\": %zu, \"threads\": %d, \"seconds\": %.4f, \"images_per_s\": %.1f, \"output_bytes\": %zu}\n",
+      "{\"images\": %zu, \"threads\": %d, \"seconds\": %.4f, \"images_per_s\": %.1f, \"output_bytes\": "
+      "%zu}\n",
       images, o.threads, seconds, static_cast<double>(images) / seconds, bytes.load());
   return 0;
 }
