@@ -105,8 +105,9 @@ int run_build(Options& o) {
     print_json(summary.to_json());
   } else {
     std::cout << "built " << summary.train_samples << " train + " << summary.val_samples << " val samples in "
-              << summary.train_shards << " + " << summary.val_shards << " shards (" << megabytes(summary.bytes)
-              << ") from " << summary.records << " records in " << seconds(summary.seconds) << "\n"
+              << summary.train_shards << " + " << summary.val_shards << " shards ("
+              << megabytes(summary.bytes) << ") from " << summary.records << " records in "
+              << seconds(summary.seconds) << "\n"
               << "words: " << summary.words << " (" << summary.words_with_trace << " with trace)\n"
               << "skipped: " << summary.skipped;
     for (const auto& [stage, n] : summary.skipped_by_stage) std::cout << ", " << stage << " " << n;
@@ -133,8 +134,9 @@ int run_merge(Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App cli{"Builds WebDataset shards of images, captions and per-word trace heatmaps from Localized Narratives.",
-               "loctex-build-dataset"};
+  CLI::App cli{
+      "Builds WebDataset shards of images, captions and per-word trace heatmaps from Localized Narratives.",
+      "loctex-build-dataset"};
   cli.footer(kFooter);
   cli.get_formatter()->column_width(34);
   Options o;
@@ -143,10 +145,12 @@ int main(int argc, char** argv) {
   cli.add_option("inputs", o.inputs, "LN JSONL files or project folders");
   cli.add_option("-o,--out", b.output, "Output folder");
   cli.add_option("--images", b.image_root, "Folder the image paths are relative to (JSONL inputs)");
-  cli.add_option("--image-pattern", o.patterns,
-                 "Image path: PATTERN for all datasets or DATASET=PATTERN for one; {image_id}, {image_id:012}, "
-                 "{dataset_id} (default {image_id}.jpg; repeatable)");
-  cli.add_option("--image-size", b.image.shorter_side, "Shorter side of the stored images, pixels; 0 keeps the size")
+  cli.add_option(
+      "--image-pattern", o.patterns,
+      "Image path: PATTERN for all datasets or DATASET=PATTERN for one; {image_id}, {image_id:012}, "
+      "{dataset_id} (default {image_id}.jpg; repeatable)");
+  cli.add_option("--image-size", b.image.shorter_side,
+                 "Shorter side of the stored images, pixels; 0 keeps the size")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cli.add_option("--jpeg-quality", b.image.jpeg_quality, "JPEG quality of the stored images")
@@ -171,7 +175,8 @@ int main(int argc, char** argv) {
   cli.add_option("--vocab-min-count", b.vocab_min_count, "Words seen fewer times are left out of vocab.txt")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cli.add_option("--vocab-max-size", b.vocab_max_size, "Tokens in vocab.txt at most, specials included; 0: all")
+  cli.add_option("--vocab-max-size", b.vocab_max_size,
+                 "Tokens in vocab.txt at most, specials included; 0: all")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cli.add_option("-j,--threads", b.threads, "Worker threads; 0 uses every core")
@@ -186,7 +191,8 @@ int main(int argc, char** argv) {
   cli.add_flag("--json", o.json, "Print a JSON summary on stdout");
   cli.add_flag("-q,--quiet", o.quiet, "No progress, notes or skipped-input lines on stderr");
 
-  auto* merge = cli.add_subcommand("merge", "Check the parts of a --part build and write the combined manifest");
+  auto* merge =
+      cli.add_subcommand("merge", "Check the parts of a --part build and write the combined manifest");
   merge->add_option("parts", o.merge_inputs, "Output folders of the parts")->required();
   merge->add_option("-o,--out", b.output, "Folder for the combined manifest.json, vocab.txt and errors.jsonl")
       ->required();

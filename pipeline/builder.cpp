@@ -492,8 +492,8 @@ void Build::read_stage_item(Item& item) {
       std::stoull(key_hash, nullptr, 16), static_cast<std::uint32_t>(m_sources.size() - 1), item.input.line);
   if (!inserted) {
     item.error = make_error(item, "duplicate",
-                            "the same dataset_id, image_id and annotator_id as " + m_sources[it->second.first] +
-                                ":" + std::to_string(it->second.second));
+                            "the same dataset_id, image_id and annotator_id as " +
+                                m_sources[it->second.first] + ":" + std::to_string(it->second.second));
   }
   if (done_before) item.pass = true;
 }

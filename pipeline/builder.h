@@ -77,9 +77,9 @@ nlohmann::ordered_json to_json(const BuildError& error);
 
 struct BuildSummary {
   std::filesystem::path output;
-  std::uint64_t records = 0;        // read, bad lines included
-  std::uint64_t other_parts = 0;    // left to other parts of a --part build
-  std::uint64_t excluded = 0;       // project narratives not done or accepted
+  std::uint64_t records = 0;      // read, bad lines included
+  std::uint64_t other_parts = 0;  // left to other parts of a --part build
+  std::uint64_t excluded = 0;     // project narratives not done or accepted
   std::uint64_t train_samples = 0;
   std::uint64_t val_samples = 0;
   std::size_t train_shards = 0;

@@ -25,6 +25,7 @@ struct MergeSummary {
 // Throws BuildFailure (builder.h) saying what is wrong: a folder without a
 // complete manifest, parts built with different options or inputs, a part
 // missing or given twice, a shard missing or not matching its checksum.
-MergeSummary merge_parts(const std::vector<std::filesystem::path>& part_folders, const std::filesystem::path& out);
+MergeSummary merge_parts(const std::vector<std::filesystem::path>& part_folders,
+                         const std::filesystem::path& out);
 
 }  // namespace loctex::pipeline

@@ -21,14 +21,14 @@
 namespace loctex::pipeline {
 
 struct InputRecord {
-  std::uint64_t record = 0;  // from 0 over all inputs, bad lines included
-  std::string source;        // the JSONL file as given, or the project database
-  std::size_t line = 0;      // 1-based line; narrative id for a project
+  std::uint64_t record = 0;                  // from 0 over all inputs, bad lines included
+  std::string source;                        // the JSONL file as given, or the project database
+  std::size_t line = 0;                      // 1-based line; narrative id for a project
   std::optional<core::Narrative> narrative;  // nullopt for a bad line (see error)
   std::string error;
   bool from_project = false;
   std::optional<std::filesystem::path> image_file;  // the project's image file, if it has one
-  bool excluded = false;  // a project narrative that is a draft or rejected
+  bool excluded = false;                            // a project narrative that is a draft or rejected
 };
 
 class RecordSource {

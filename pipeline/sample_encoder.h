@@ -35,7 +35,8 @@ struct SampleFiles {
 // "heatmap"; what() is the reason.
 class SampleError : public std::runtime_error {
  public:
-  SampleError(std::string stage, const std::string& reason) : std::runtime_error(reason), m_stage(std::move(stage)) {}
+  SampleError(std::string stage, const std::string& reason)
+      : std::runtime_error(reason), m_stage(std::move(stage)) {}
   const std::string& stage() const { return m_stage; }
 
  private:
@@ -55,6 +56,7 @@ void check_narrative(const core::Narrative& narrative);
 // Throws SampleError for an image that cannot be decoded or heatmaps that
 // cannot be rendered.
 SampleFiles encode_sample(const core::Narrative& narrative, std::string key, std::string_view image_bytes,
-                          const SampleSource& source, ImageResizer& resizer, const core::HeatmapParams& heatmap);
+                          const SampleSource& source, ImageResizer& resizer,
+                          const core::HeatmapParams& heatmap);
 
 }  // namespace loctex::pipeline

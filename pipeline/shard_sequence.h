@@ -2,8 +2,8 @@
 // The numbered shards of one split ("train-000000.tar", "train-000001.tar",
 // ...): appends samples to the open shard and starts the next one when the
 // open shard holds --shard-samples samples or the next sample would take it
-// past --shard-bytes. A shard is finished as soon as it is full. A shard is never empty and one sample always fits, even
-// when it alone is larger than --shard-bytes.
+// past --shard-bytes. A shard is finished as soon as it is full. A shard is never empty and one sample always
+// fits, even when it alone is larger than --shard-bytes.
 
 #include <cstddef>
 #include <cstdint>

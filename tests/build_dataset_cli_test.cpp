@@ -35,24 +35,27 @@ TEST(build_dataset_cli_test, help_shows_examples_and_exit_codes) {
   TempDir dir;
   const ToolRun r = run("loctex-build-dataset", "--help", dir);
   EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("loctex-build-dataset narratives.jsonl --images images --out dataset"), std::string::npos);
+  EXPECT_NE(r.out.find("loctex-build-dataset narratives.jsonl --images images --out dataset"),
+            std::string::npos);
   EXPECT_NE(r.out.find("3  done, but some inputs were skipped"), std::string::npos);
   EXPECT_NE(r.out.find("--image-pattern"), std::string::npos);
 }
 
 TEST(build_dataset_cli_test, shards_read_back_with_python_tarfile_and_numpy) {
   Fixture f;
-  const ToolRun r = run("loctex-build-dataset", f.inputs() + " --out " + q(f.out) + " --shard-samples 3 --json", f.dir);
+  const ToolRun r =
+      run("loctex-build-dataset", f.inputs() + " --out " + q(f.out) + " --shard-samples 3 --json", f.dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto summary = Json::parse(r.out);
   EXPECT_EQ(summary.at("records"), 10);
   EXPECT_EQ(summary.at("samples").at("train").get<int>() + summary.at("samples").at("val").get<int>(), 10);
 
-  const std::string command = "/usr/bin/python3 " + std::string(LOCTEX_SOURCE_DIR) + "/tests/check_webdataset.py " +
-                              q(f.out) + " " + q(f.synth / "narratives.jsonl") + " > " + q(f.dir / "py.txt") +
-                              " 2>&1";
+  const std::string command = "/usr/bin/python3 " + std::string(LOCTEX_SOURCE_DIR) +
+                              "/tests/check_webdataset.py " + q(f.out) + " " +
+                              q(f.synth / "narratives.jsonl") + " > " + q(f.dir / "py.txt") + " 2>&1";
   EXPECT_EQ(std::system(command.c_str()), 0) << read_text(f.dir / "py.txt");
-  EXPECT_NE(read_text(f.dir / "py.txt").find("10 samples in"), std::string::npos) << read_text(f.dir / "py.txt");
+  EXPECT_NE(read_text(f.dir / "py.txt").find("10 samples in"), std::string::npos)
+      << read_text(f.dir / "py.txt");
 }
 
 TEST(build_dataset_cli_test, skipped_inputs_exit_3_and_strict_exits_1) {
@@ -65,7 +68,8 @@ TEST(build_dataset_cli_test, skipped_inputs_exit_3_and_strict_exits_1) {
       << r.err;
   EXPECT_NE(r.out.find("skipped: 1, image 1 (see errors.jsonl)"), std::string::npos) << r.out;
 
-  const ToolRun strict = run("loctex-build-dataset", f.inputs() + " --out " + q(f.dir / "strict") + " --strict", f.dir);
+  const ToolRun strict =
+      run("loctex-build-dataset", f.inputs() + " --out " + q(f.dir / "strict") + " --strict", f.dir);
   EXPECT_EQ(strict.exit_code, 1);
   EXPECT_NE(strict.err.find("--strict: "), std::string::npos) << strict.err;
 }
@@ -76,7 +80,8 @@ TEST(build_dataset_cli_test, refuses_a_non_empty_output_and_resumes_a_finished_o
   const ToolRun again = run("loctex-build-dataset", f.inputs() + " --out " + q(f.out), f.dir);
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("is not empty"), std::string::npos) << again.err;
-  const ToolRun resumed = run("loctex-build-dataset", f.inputs() + " --out " + q(f.out) + " --resume --json", f.dir);
+  const ToolRun resumed =
+      run("loctex-build-dataset", f.inputs() + " --out " + q(f.out) + " --resume --json", f.dir);
   EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_EQ(Json::parse(resumed.out).at("already_complete"), true);
 }
@@ -87,7 +92,8 @@ TEST(build_dataset_cli_test, bad_command_lines_exit_2_naming_the_option) {
   const ToolRun part = run("loctex-build-dataset", f.inputs() + " --out " + q(f.out) + " --part 3/3", f.dir);
   EXPECT_EQ(part.exit_code, 2);
   EXPECT_NE(part.err.find("--part '3/3': INDEX must be less than COUNT"), std::string::npos) << part.err;
-  const ToolRun quality = run("loctex-build-dataset", f.inputs() + " --out " + q(f.out) + " --jpeg-quality 0", f.dir);
+  const ToolRun quality =
+      run("loctex-build-dataset", f.inputs() + " --out " + q(f.out) + " --jpeg-quality 0", f.dir);
   EXPECT_EQ(quality.exit_code, 2);
   EXPECT_NE(quality.err.find("--jpeg-quality"), std::string::npos) << quality.err;
 }
@@ -108,8 +114,9 @@ TEST(build_dataset_cli_test, parts_built_apart_merge_into_one_manifest) {
   EXPECT_EQ(summary.at("parts"), 2);
   EXPECT_EQ(summary.at("samples").at("train").get<int>() + summary.at("samples").at("val").get<int>(), 10);
   // The merged manifest points at the parts' shards; Python reads them all.
-  const std::string command = "/usr/bin/python3 " + std::string(LOCTEX_SOURCE_DIR) + "/tests/check_webdataset.py " +
-                              q(f.out) + " > " + q(f.dir / "py.txt") + " 2>&1";
+  const std::string command = "/usr/bin/python3 " + std::string(LOCTEX_SOURCE_DIR) +
+                              "/tests/check_webdataset.py " + q(f.out) + " > " + q(f.dir / "py.txt") +
+                              " 2>&1";
   EXPECT_EQ(std::system(command.c_str()), 0) << read_text(f.dir / "py.txt");
 }
 

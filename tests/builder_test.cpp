@@ -66,7 +66,8 @@ std::vector<std::string> lines_of(const fs::path& file) {
 // Every shard file's bytes by name, plus the other outputs, for comparing builds.
 std::map<std::string, std::string> output_files(const fs::path& out) {
   std::map<std::string, std::string> files;
-  for (const auto& entry : fs::directory_iterator(out)) files[entry.path().filename().string()] = read_text(entry.path());
+  for (const auto& entry : fs::directory_iterator(out))
+    files[entry.path().filename().string()] = read_text(entry.path());
   return files;
 }
 
@@ -119,7 +120,8 @@ TEST(builder_test, writes_every_narrative_as_a_sample_with_its_three_files) {
                                        cv::IMREAD_COLOR);
     EXPECT_EQ(image.cols, 341);
     EXPECT_EQ(image.rows, 256);
-    EXPECT_EQ(json.at("image"), Json({{"original_width", 320}, {"original_height", 240}, {"width", 341}, {"height", 256}}));
+    EXPECT_EQ(json.at("image"),
+              Json({{"original_width", 320}, {"original_height", 240}, {"width", 341}, {"height", 256}}));
   }
   EXPECT_EQ(summary.words, words);
 }
@@ -136,7 +138,8 @@ TEST(builder_test, split_follows_the_image_hash_and_shards_hold_at_most_shard_sa
     pl::ShardReader reader(options.output / shard.name);
     while (auto s = reader.next()) {
       const auto json = Json::parse(s->files.at("json"));
-      const auto hash = pl::image_hash(json.at("dataset_id").get<std::string>(), json.at("image_id").get<std::string>());
+      const auto hash =
+          pl::image_hash(json.at("dataset_id").get<std::string>(), json.at("image_id").get<std::string>());
       EXPECT_EQ(pl::split_of(hash, 0.25), shard.split) << s->key;
       train += shard.split == pl::Split::train ? 1 : 0;
     }
@@ -348,7 +351,8 @@ TEST(builder_test, resume_after_a_failure_midway_gives_the_uninterrupted_result)
   const auto a = output_files(whole.output);
   const auto b = output_files(broken.output);
   EXPECT_EQ(a.size(), b.size());
-  for (const auto& [name, bytes] : a) EXPECT_TRUE(b.contains(name) && b.at(name) == bytes) << name << " differs";
+  for (const auto& [name, bytes] : a)
+    EXPECT_TRUE(b.contains(name) && b.at(name) == bytes) << name << " differs";
 }
 
 TEST(builder_test, resume_rebuilds_from_a_shard_that_no_longer_matches_its_checksum) {
@@ -378,7 +382,8 @@ TEST(builder_test, resume_rebuilds_from_a_shard_that_no_longer_matches_its_check
   pl::build_dataset(options, observer);
   EXPECT_EQ(output_files(options.output), reference);
   ASSERT_FALSE(notes.empty());
-  EXPECT_NE(notes.front().find("train-000001.tar is missing or does not match its checksum"), std::string::npos)
+  EXPECT_NE(notes.front().find("train-000001.tar is missing or does not match its checksum"),
+            std::string::npos)
       << notes.front();
 }
 
@@ -438,7 +443,9 @@ TEST(builder_test, parts_split_the_images_and_merge_joins_them) {
             core::Vocabulary::load(whole_options.output / "vocab.txt"));
 
   // A missing part is named.
-  EXPECT_EQ(error_of<pl::BuildFailure>([&] { pl::merge_parts({folders[0], folders[2]}, synth.dir / "m2"); }),
+  EXPECT_EQ(error_of<pl::BuildFailure>([&] {
+              pl::merge_parts({folders[0], folders[2]}, synth.dir / "m2");
+            }),
             "merge: parts missing of 3: 1");
 }
 
@@ -485,7 +492,8 @@ TEST(builder_test, options_are_validated_naming_the_option) {
             "--val-fraction must be in [0, 1], got 1.500000");
   options = synth.options("out");
   options.shard_samples = 0;
-  EXPECT_EQ(error_of<std::invalid_argument>([&] { pl::validate(options); }), "--shard-samples must be at least 1");
+  EXPECT_EQ(error_of<std::invalid_argument>([&] { pl::validate(options); }),
+            "--shard-samples must be at least 1");
   options = synth.options("out");
   options.image_root.clear();
   EXPECT_EQ(error_of<std::invalid_argument>([&] { pl::validate(options); }),

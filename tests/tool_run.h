@@ -22,7 +22,8 @@ struct ToolRun {
 // through a file in `dir`.
 inline ToolRun run(const std::string& tool, const std::string& args, const TempDir& dir) {
   const auto err_file = dir / "stderr.txt";
-  const std::string command = std::string(LOCTEX_BIN_DIR) + "/" + tool + " " + args + " 2>" + err_file.string();
+  const std::string command =
+      std::string(LOCTEX_BIN_DIR) + "/" + tool + " " + args + " 2>" + err_file.string();
   ToolRun r;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return r;
