@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -20,17 +21,19 @@ std::filesystem::path temp_name_for(const std::filesystem::path& target) {
   return target.parent_path() / name;
 }
 
-// fsync through a fresh descriptor: std::ofstream does not expose its own.
-// Works on a folder too, which is how a rename is made durable.
-void sync_path(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot sync " + path.string());
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw std::runtime_error("cannot sync " + path.string());
-}
-
 }  // namespace
+
+void sync_path(const std::filesystem::path& path) {
+  const auto fail = [&](int error) {
+    throw std::runtime_error("cannot sync " + path.string() + ": " + std::generic_category().message(error));
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(errno);
+  const int rc = ::fsync(fd);
+  const int error = errno;
+  ::close(fd);
+  if (rc != 0) fail(error);
+}
 
 AtomicFile::AtomicFile(std::filesystem::path target) : m_target(std::move(target)) {
   if (m_target.has_parent_path()) {

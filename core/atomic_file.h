@@ -37,4 +37,9 @@ class AtomicFile {
 // Writes `bytes` to `target` atomically.
 void write_file_atomically(const std::filesystem::path& target, std::string_view bytes);
 
+// fsyncs a file or a folder through a fresh descriptor; syncing the folder
+// is what makes a rename in it durable. Throws std::runtime_error "cannot
+// sync PATH: REASON".
+void sync_path(const std::filesystem::path& path);
+
 }  // namespace loctex::core

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -27,21 +26,12 @@
 #include "pipeline/shard_reader.h"
 #include "pipeline/shard_sequence.h"
 
-#ifndef LOCTEX_VERSION
-#define LOCTEX_VERSION "0.1.0"
-#endif
-
 namespace loctex::pipeline {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
 namespace {
-
-constexpr const char* kManifestName = "manifest.json";
-constexpr const char* kErrorsName = "errors.jsonl";
-constexpr const char* kVocabName = "vocab.txt";
-constexpr const char* kVocabCountsName = "vocab-counts.txt";
 
 std::string part_text(const Part& part) {
   return std::to_string(part.index) + "/" + std::to_string(part.count);
@@ -72,7 +62,7 @@ std::optional<std::string> first_difference(const Json& was, const Json& now) {
 }
 
 // The error lines of an earlier run that a resume keeps: those of records
-// that will not be read again (see split_resume_points()).
+// that will not be read again (see resume_points()).
 struct KeptErrors {
   std::vector<std::pair<std::uint64_t, std::string>> lines;  // record, line
   std::map<std::string, std::uint64_t> by_stage;
@@ -292,6 +282,7 @@ class Build {
   void shard_finished(const ShardRecord& shard);
   void write_checkpoint();
   void finish();
+  void add_shard_totals();
   void note(const std::string& text) const {
     if (m_observer.note) m_observer.note(text);
   }
@@ -411,11 +402,7 @@ bool Build::resume_from(Manifest previous) {
   for (const auto& shard : previous.shards) {
     const auto s = static_cast<std::size_t>(shard.split);
     if (broken[s]) continue;
-    const fs::path path = out / shard.name;
-    std::error_code ec;
-    const bool ok = fs::exists(path, ec) && fs::file_size(path, ec) == shard.bytes &&
-                    core::sha256_file(path) == shard.sha256;
-    if (!ok) {
+    if (!shard_matches(out, shard)) {
       broken[s] = true;
       note("resume: " + shard.name + " is missing or does not match its checksum; rebuilding from it");
       continue;
@@ -428,21 +415,16 @@ bool Build::resume_from(Manifest previous) {
   if (previous.complete && !broken[0] && !broken[1]) {
     note("resume: the build in " + out.string() + " is complete; " + std::to_string(verified) +
          " shards verified");
+    // The shards are those verified; the counts of what was read are the totals'.
     const Json& t = previous.totals;
     m_summary.already_complete = true;
     m_summary.records = t.value("records", std::uint64_t{0});
-    m_summary.train_samples = t.at("samples").value("train", std::uint64_t{0});
-    m_summary.val_samples = t.at("samples").value("val", std::uint64_t{0});
-    m_summary.train_shards = t.at("shards").value("train", std::size_t{0});
-    m_summary.val_shards = t.at("shards").value("val", std::size_t{0});
-    m_summary.bytes = t.value("bytes", std::uint64_t{0});
-    m_summary.words = t.value("words", std::uint64_t{0});
-    m_summary.words_with_trace = t.value("words_with_trace", std::uint64_t{0});
     m_summary.skipped = t.value("skipped", std::uint64_t{0});
     m_summary.skipped_by_stage = t.value("skipped_by_stage", std::map<std::string, std::uint64_t>{});
     m_summary.other_parts = t.value("other_parts", std::uint64_t{0});
     m_summary.excluded = t.value("excluded", std::uint64_t{0});
     m_summary.vocabulary_size = t.value("vocabulary_size", std::size_t{0});
+    add_shard_totals();
     return true;
   }
 
@@ -571,6 +553,19 @@ void Build::write(Item& item) {
   if (m_observer.progress) m_observer.progress(item.input.record + 1, m_total_records);
 }
 
+// The summary's sample, shard and word counts, from the manifest's shards.
+void Build::add_shard_totals() {
+  ShardTotals totals;
+  for (const auto& shard : m_manifest.shards) totals.add(shard);
+  m_summary.train_samples = totals.samples[0];
+  m_summary.val_samples = totals.samples[1];
+  m_summary.train_shards = totals.shards[0];
+  m_summary.val_shards = totals.shards[1];
+  m_summary.bytes = totals.bytes;
+  m_summary.words = totals.words;
+  m_summary.words_with_trace = totals.words_with_trace;
+}
+
 void Build::run_pipeline() {
   for (const Split split : {Split::train, Split::val}) {
     const auto s = static_cast<std::size_t>(split);
@@ -587,31 +582,30 @@ void Build::run_pipeline() {
   // More threads than cores is allowed (a build waiting on slow storage).
   tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
   tbb::task_arena arena(static_cast<int>(threads));
+  // Read in order, encode in parallel, write in order.
+  const auto read = [&](tbb::flow_control& fc) -> std::shared_ptr<Item> {
+    auto input = source.next();
+    if (!input) {
+      fc.stop();
+      return nullptr;
+    }
+    auto item = std::make_shared<Item>();
+    item->input = std::move(*input);
+    m_summary.records += 1;
+    read_stage_item(*item);
+    return item;
+  };
+  const auto process = [&](std::shared_ptr<Item> item) {
+    if (!item->pass && !item->error) encode(*item, resizers.local());
+    return item;
+  };
+  const auto store = [&](std::shared_ptr<Item> item) { write(*item); };
   arena.execute([&] {
     tbb::parallel_pipeline(
-        tokens,
-        tbb::make_filter<void, std::shared_ptr<Item>>(tbb::filter_mode::serial_in_order,
-                                                      [&](tbb::flow_control& fc) -> std::shared_ptr<Item> {
-                                                        auto input = source.next();
-                                                        if (!input) {
-                                                          fc.stop();
-                                                          return nullptr;
-                                                        }
-                                                        auto item = std::make_shared<Item>();
-                                                        item->input = std::move(*input);
-                                                        m_summary.records += 1;
-                                                        read_stage_item(*item);
-                                                        return item;
-                                                      }) &
-            tbb::make_filter<std::shared_ptr<Item>, std::shared_ptr<Item>>(tbb::filter_mode::parallel,
-                                                                           [&](std::shared_ptr<Item> item) {
-                                                                             if (!item->pass && !item->error)
-                                                                               encode(*item,
-                                                                                      resizers.local());
-                                                                             return item;
-                                                                           }) &
-            tbb::make_filter<std::shared_ptr<Item>, void>(tbb::filter_mode::serial_in_order,
-                                                          [&](std::shared_ptr<Item> item) { write(*item); }));
+        tokens, tbb::make_filter<void, std::shared_ptr<Item>>(tbb::filter_mode::serial_in_order, read) &
+                    tbb::make_filter<std::shared_ptr<Item>, std::shared_ptr<Item>>(tbb::filter_mode::parallel,
+                                                                                   process) &
+                    tbb::make_filter<std::shared_ptr<Item>, void>(tbb::filter_mode::serial_in_order, store));
   });
 }
 
@@ -624,24 +618,14 @@ void Build::finish() {
     merge_error_runs(m_options.output / kErrorsName, m_kept.lines.size());
 
   const fs::path& out = m_options.output;
-  if (m_options.part.whole()) {
-    const auto vocabulary = m_vocabulary.build(m_options.vocab_min_count, m_options.vocab_max_size);
-    vocabulary.save(out / kVocabName);
-    m_summary.vocabulary_size = vocabulary.size();
-  } else {
-    // Parts keep every count; merge applies the cut-offs to the sums.
-    const auto vocabulary = m_vocabulary.build(1, 0);
-    vocabulary.save(out / kVocabCountsName);
-    m_summary.vocabulary_size = vocabulary.size();
-  }
+  // Parts keep every count; merge applies the cut-offs to the sums.
+  const bool whole = m_options.part.whole();
+  const auto vocabulary = whole ? m_vocabulary.build(m_options.vocab_min_count, m_options.vocab_max_size)
+                                : m_vocabulary.build(1, 0);
+  vocabulary.save(out / (whole ? kVocabName : kVocabCountsName));
+  m_summary.vocabulary_size = vocabulary.size();
 
-  for (const auto& shard : m_manifest.shards) {
-    (shard.split == Split::train ? m_summary.train_samples : m_summary.val_samples) += shard.samples;
-    (shard.split == Split::train ? m_summary.train_shards : m_summary.val_shards) += 1;
-    m_summary.bytes += shard.bytes;
-    m_summary.words += shard.words;
-    m_summary.words_with_trace += shard.words_with_trace;
-  }
+  add_shard_totals();
   // Shards in name order within each split, train first.
   std::stable_sort(m_manifest.shards.begin(), m_manifest.shards.end(), [](const auto& a, const auto& b) {
     return std::tie(a.split, a.name) < std::tie(b.split, b.name);

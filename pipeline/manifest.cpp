@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "core/atomic_file.h"
+#include "core/content_hash.h"
 
 namespace loctex::pipeline {
 
@@ -66,6 +67,31 @@ void from_json(const Json& j, Manifest& manifest) {
     }
   }
   if (j.contains("totals")) manifest.totals = j.at("totals");
+}
+
+bool shard_matches(const std::filesystem::path& folder, const ShardRecord& shard) {
+  const auto path = folder / shard.name;
+  std::error_code ec;
+  return std::filesystem::exists(path, ec) && std::filesystem::file_size(path, ec) == shard.bytes &&
+         core::sha256_file(path) == shard.sha256;
+}
+
+void ShardTotals::add(const ShardRecord& shard) {
+  const auto s = static_cast<std::size_t>(shard.split);
+  samples[s] += shard.samples;
+  shards[s] += 1;
+  bytes += shard.bytes;
+  words += shard.words;
+  words_with_trace += shard.words_with_trace;
+}
+
+void ShardTotals::write_to(Json& totals) const {
+  totals["samples"] = {{"train", samples[0]}, {"val", samples[1]}};
+  totals["shards"] = {{"train", shards[0]}, {"val", shards[1]}};
+  totals["bytes"] = bytes;
+  totals["words"] = words;
+  totals["words_with_trace"] = words_with_trace;
+  totals["words_without_trace"] = words - words_with_trace;
 }
 
 void write_manifest(const std::filesystem::path& path, const Manifest& manifest) {

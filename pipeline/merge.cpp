@@ -5,7 +5,6 @@
 #include <string>
 
 #include "core/atomic_file.h"
-#include "core/content_hash.h"
 #include "core/vocabulary.h"
 #include "pipeline/builder.h"
 #include "pipeline/manifest.h"
@@ -31,7 +30,7 @@ MergeSummary merge_parts(const std::vector<fs::path>& part_folders, const fs::pa
   Json parameters;
   std::size_t count = 0;
   for (const auto& folder : part_folders) {
-    Manifest m = read_manifest(folder / "manifest.json");
+    Manifest m = read_manifest(folder / kManifestName);
     if (!m.complete)
       throw BuildFailure("merge: the build in " + folder.string() +
                          " is not complete; finish it with --resume");
@@ -70,32 +69,25 @@ MergeSummary merge_parts(const std::vector<fs::path>& part_folders, const fs::pa
   MergeSummary summary;
   summary.parts = count;
   core::VocabularyBuilder vocabulary;
-  core::AtomicFile errors(out / "errors.jsonl");
+  core::AtomicFile errors(out / kErrorsName);
   Json totals = parts.begin()->second.second.totals;  // records and excluded: every part reads every record
   std::map<std::string, std::uint64_t> by_stage;
-  std::uint64_t words = 0, with_trace = 0, bytes = 0;
-  std::size_t shards[2] = {0, 0};
+  ShardTotals shard_totals;
   for (const auto& [index, entry] : parts) {
     const auto& [folder, m] = entry;
     for (ShardRecord shard : m.shards) {
       const fs::path path = folder / shard.name;
-      std::error_code ec;
-      if (!fs::exists(path, ec) || fs::file_size(path, ec) != shard.bytes ||
-          core::sha256_file(path) != shard.sha256)
+      if (!shard_matches(folder, shard))
         throw BuildFailure("merge: " + path.string() + " is missing or does not match its checksum");
       shard.name = fs::proximate(path, out).generic_string();
-      (shard.split == Split::train ? summary.train_samples : summary.val_samples) += shard.samples;
-      shards[static_cast<std::size_t>(shard.split)] += 1;
-      words += shard.words;
-      with_trace += shard.words_with_trace;
-      bytes += shard.bytes;
+      shard_totals.add(shard);
       merged.shards.push_back(std::move(shard));
     }
-    vocabulary.merge(core::Vocabulary::load(folder / "vocab-counts.txt"));
+    vocabulary.merge(core::Vocabulary::load(folder / kVocabCountsName));
 
     // Bad lines are reported by every part (they are read before the part is
     // known); keep part 0's.
-    std::ifstream in(folder / "errors.jsonl", std::ios::binary);
+    std::ifstream in(folder / kErrorsName, std::ios::binary);
     std::string line;
     while (std::getline(in, line)) {
       const Json j = Json::parse(line, nullptr, false);
@@ -108,18 +100,15 @@ MergeSummary merge_parts(const std::vector<fs::path>& part_folders, const fs::pa
   }
   errors.commit();
   summary.shards = merged.shards.size();
+  summary.train_samples = shard_totals.samples[0];
+  summary.val_samples = shard_totals.samples[1];
 
   const auto vocab = vocabulary.build(parameters.at("vocab-min-count").get<std::size_t>(),
                                       parameters.at("vocab-max-size").get<std::size_t>());
-  vocab.save(out / "vocab.txt");
+  vocab.save(out / kVocabName);
   summary.vocabulary_size = vocab.size();
 
-  totals["samples"] = {{"train", summary.train_samples}, {"val", summary.val_samples}};
-  totals["shards"] = {{"train", shards[0]}, {"val", shards[1]}};
-  totals["bytes"] = bytes;
-  totals["words"] = words;
-  totals["words_with_trace"] = with_trace;
-  totals["words_without_trace"] = words - with_trace;
+  shard_totals.write_to(totals);
   totals["skipped"] = summary.skipped;
   totals["skipped_by_stage"] = by_stage;
   // Each record belongs to exactly one part, so what one part left to the
@@ -127,7 +116,7 @@ MergeSummary merge_parts(const std::vector<fs::path>& part_folders, const fs::pa
   totals["other_parts"] = 0;
   totals["vocabulary_size"] = summary.vocabulary_size;
   merged.totals = totals;
-  write_manifest(out / "manifest.json", merged);
+  write_manifest(out / kManifestName, merged);
   return summary;
 }
 

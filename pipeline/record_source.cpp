@@ -41,36 +41,24 @@ bool RecordSource::open_next_input() {
 
 std::optional<InputRecord> RecordSource::next() {
   for (;;) {
+    // Records leave from m_pending in order: on_error queues the bad lines
+    // the reader passed over before the good one queued after them.
     if (!m_pending.empty()) {
-      InputRecord bad = std::move(m_pending.front());
+      InputRecord next = std::move(m_pending.front());
       m_pending.pop_front();
-      bad.record = m_record++;
-      return bad;
+      next.record = m_record++;
+      return next;
     }
     if (m_reader) {
-      auto narrative = m_reader->next();
-      // A bad line before the next good one (or the end) was queued by on_error.
-      if (!m_pending.empty()) {
-        InputRecord bad = std::move(m_pending.front());
-        m_pending.pop_front();
-        bad.record = m_record++;
-        if (narrative) {
-          InputRecord good;
-          good.source = m_reader->source();
-          good.line = m_reader->line();
-          good.narrative = std::move(narrative);
-          m_pending.push_back(std::move(good));
-        }
-        return bad;
-      }
-      if (narrative) {
+      if (auto narrative = m_reader->next()) {
         InputRecord good;
-        good.record = m_record++;
         good.source = m_reader->source();
         good.line = m_reader->line();
         good.narrative = std::move(narrative);
-        return good;
+        m_pending.push_back(std::move(good));
+        continue;
       }
+      if (!m_pending.empty()) continue;  // bad lines at the end of the file
     } else if (m_project && m_next_entry < m_entries.size()) {
       const auto& entry = m_entries[m_next_entry++];
       InputRecord record;

@@ -10,14 +10,17 @@ namespace loctex::pipeline {
 
 using Json = nlohmann::ordered_json;
 
+std::string SampleFiles::member_name(std::size_t i) const {
+  std::string name = key;
+  name.push_back('.');
+  name.append(kExtensions[i]);
+  return name;
+}
+
 std::uint64_t SampleFiles::tar_bytes() const {
   std::uint64_t total = 0;
-  for (std::size_t i = 0; i < std::size(kExtensions); ++i) {
-    std::string name = key;
-    name.push_back('.');
-    name.append(kExtensions[i]);
-    total += tar_member_size(name, file(i).size());
-  }
+  for (std::size_t i = 0; i < std::size(kExtensions); ++i)
+    total += tar_member_size(member_name(i), file(i).size());
   return total;
 }
 

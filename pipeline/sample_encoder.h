@@ -27,6 +27,7 @@ struct SampleFiles {
   // Member names in tar order: KEY.jpg, KEY.json, KEY.heatmaps.npy.
   static constexpr std::string_view kExtensions[] = {"jpg", "json", "heatmaps.npy"};
   std::string_view file(std::size_t i) const { return i == 0 ? jpg : i == 1 ? json : npy; }
+  std::string member_name(std::size_t i) const;  // "KEY.jpg", ...
   // The bytes the three members add to a tar.
   std::uint64_t tar_bytes() const;
 };

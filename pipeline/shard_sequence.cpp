@@ -39,12 +39,8 @@ void ShardSequence::add(const SampleFiles& sample, std::uint64_t record,
     open();
     m_open.first_record = record;
   }
-  for (std::size_t i = 0; i < std::size(SampleFiles::kExtensions); ++i) {
-    std::string name = sample.key;
-    name.push_back('.');
-    name.append(SampleFiles::kExtensions[i]);
-    m_writer->add(name, sample.file(i));
-  }
+  for (std::size_t i = 0; i < std::size(SampleFiles::kExtensions); ++i)
+    m_writer->add(sample.member_name(i), sample.file(i));
   m_open.samples += 1;
   m_open.words += sample.words.size();
   m_open.words_with_trace += sample.words_with_trace;

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "core/atomic_file.h"
 #include "core/content_hash.h"
 
 namespace loctex::pipeline {
@@ -68,17 +69,6 @@ std::uint64_t pax_record_size(std::string_view key, std::uint64_t value_size) {
   std::uint64_t digits = std::to_string(body).size();
   if (std::to_string(body + digits).size() > digits) ++digits;
   return body + digits;
-}
-
-// fsync through a fresh descriptor; works on a folder, which is how a rename
-// is made durable (as core/atomic_file.cpp does).
-void sync_folder(const std::filesystem::path& folder) {
-  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("cannot sync folder " + folder.string() + ": " + errno_text(errno));
-  const int rc = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  if (rc != 0) throw std::runtime_error("cannot sync folder " + folder.string() + ": " + errno_text(error));
 }
 
 }  // namespace
@@ -154,7 +144,7 @@ class TarWriter::Impl {
     std::filesystem::rename(m_partial, m_path, ec);
     if (ec) fail("cannot rename " + m_partial.string() + " to " + m_path.filename().string(), ec.message());
     m_finished = true;
-    sync_folder(m_path.has_parent_path() ? m_path.parent_path() : std::filesystem::path("."));
+    core::sync_path(m_path.has_parent_path() ? m_path.parent_path() : std::filesystem::path("."));
 
     TarSummary summary;
     summary.path = m_path;

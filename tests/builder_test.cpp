@@ -449,6 +449,79 @@ TEST(builder_test, parts_split_the_images_and_merge_joins_them) {
             "merge: parts missing of 3: 1");
 }
 
+TEST(builder_test, merge_refuses_parts_that_do_not_make_one_build) {
+  Synth synth(6);
+  std::vector<fs::path> folders;
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto options = synth.options(std::string("part").append(std::to_string(i)));
+    options.part = {i, 2};
+    pl::build_dataset(options);
+    folders.push_back(options.output);
+  }
+  const auto merge_error = [&](const std::vector<fs::path>& parts) {
+    return error_of<pl::BuildFailure>([&] { pl::merge_parts(parts, synth.dir / "merged"); });
+  };
+  EXPECT_EQ(merge_error({folders[0], folders[0]}),
+            "merge: part 0 is given twice: " + folders[0].string() + " and " + folders[0].string());
+
+  // Another option in one part.
+  auto other = synth.options("other");
+  other.part = {1, 2};
+  other.heatmap.grid = 8;
+  pl::build_dataset(other);
+  EXPECT_EQ(merge_error({folders[0], other.output}),
+            "merge: " + other.output.string() + " was built with other options than " + folders[0].string());
+
+  // A shard changed since its part was built.
+  const auto shard = pl::read_manifest(folders[1] / "manifest.json").shards.front();
+  auto bytes = read_text(folders[1] / shard.name);
+  bytes[600] ^= 1;
+  write_text(folders[1] / shard.name, bytes);
+  EXPECT_EQ(merge_error(folders),
+            "merge: " + (folders[1] / shard.name).string() + " is missing or does not match its checksum");
+
+  // A part that has not finished.
+  auto manifest = pl::read_manifest(folders[1] / "manifest.json");
+  manifest.complete = false;
+  pl::write_manifest(folders[1] / "manifest.json", manifest);
+  EXPECT_EQ(merge_error(folders),
+            "merge: the build in " + folders[1].string() + " is not complete; finish it with --resume");
+  EXPECT_FALSE(fs::exists(synth.dir / "merged" / "manifest.json"));
+}
+
+TEST(builder_test, resume_refuses_changed_inputs_and_a_manifest_it_cannot_read) {
+  Synth synth(4);
+  auto options = synth.options("out");
+  pl::build_dataset(options);
+  options.resume = true;
+
+  const auto narratives = read_text(synth.narratives());
+  write_text(synth.narratives(), narratives + "\n");  // one byte more
+  const auto changed = error_of<pl::BuildFailure>([&] { pl::build_dataset(options); });
+  EXPECT_EQ(changed.rfind("cannot resume the build in " + options.output.string() +
+                              ": the inputs differ from those it was started with",
+                          0),
+            0u)
+      << changed;
+  write_text(synth.narratives(), narratives);
+
+  write_text(options.output / "manifest.json", "{\"format\": 1}");
+  const auto unreadable = error_of([&] { pl::build_dataset(options); });
+  EXPECT_EQ(unreadable.rfind(
+                (options.output / "manifest.json").string() + ": not a loctex-build-dataset manifest: ", 0),
+            0u)
+      << unreadable;
+}
+
+TEST(builder_test, an_output_that_is_a_file_is_refused) {
+  Synth synth(1);
+  const auto options = synth.options("out");
+  write_text(options.output, "a file");
+  EXPECT_EQ(error_of<pl::BuildFailure>([&] { pl::build_dataset(options); }),
+            options.output.string() + " exists and is not a folder");
+  EXPECT_EQ(read_text(options.output), "a file");
+}
+
 TEST(builder_test, a_project_folder_builds_its_done_and_accepted_narratives) {
   Synth synth(5);
   const auto project_folder = synth.dir / "project";
