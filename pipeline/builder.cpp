@@ -6,7 +6,9 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <exception>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -164,6 +166,7 @@ struct Item {
   bool pass = false;  // nothing to do: other part, excluded, or already in a kept shard
   std::optional<BuildError> error;
   std::optional<SampleFiles> files;
+  std::exception_ptr failure;  // an unexpected error while encoding, rethrown in order by the write stage
 };
 
 BuildError make_error(const Item& item, std::string stage, std::string reason, std::string image = {}) {
@@ -582,24 +585,56 @@ void Build::run_pipeline() {
   // More threads than cores is allowed (a build waiting on slow storage).
   tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
   tbb::task_arena arena(static_cast<int>(threads));
-  // Read in order, encode in parallel, write in order.
+  // Read in order, encode in parallel, write in order. No exception may leave
+  // a filter: oneTBB cancels the pipeline and leaks the items in flight. The
+  // first failure is kept, reading stops, the items in flight drain through,
+  // and the failure is rethrown once the pipeline has ended. Each serial stage
+  // owns its failure; a write failure is of an earlier record than any read one.
+  std::exception_ptr read_failure;
+  std::exception_ptr write_failure;
+  std::atomic<bool> stopping{false};
   const auto read = [&](tbb::flow_control& fc) -> std::shared_ptr<Item> {
-    auto input = source.next();
-    if (!input) {
+    if (stopping.load(std::memory_order_relaxed)) {
       fc.stop();
       return nullptr;
     }
-    auto item = std::make_shared<Item>();
-    item->input = std::move(*input);
-    m_summary.records += 1;
-    read_stage_item(*item);
-    return item;
+    try {
+      auto input = source.next();
+      if (!input) {
+        fc.stop();
+        return nullptr;
+      }
+      auto item = std::make_shared<Item>();
+      item->input = std::move(*input);
+      m_summary.records += 1;
+      read_stage_item(*item);
+      return item;
+    } catch (...) {
+      read_failure = std::current_exception();
+      stopping.store(true, std::memory_order_relaxed);
+      fc.stop();
+      return nullptr;
+    }
   };
   const auto process = [&](std::shared_ptr<Item> item) {
-    if (!item->pass && !item->error) encode(*item, resizers.local());
+    if (item->pass || item->error) return item;
+    try {
+      encode(*item, resizers.local());
+    } catch (...) {
+      item->failure = std::current_exception();
+    }
     return item;
   };
-  const auto store = [&](std::shared_ptr<Item> item) { write(*item); };
+  const auto store = [&](std::shared_ptr<Item> item) {
+    if (write_failure) return;
+    try {
+      if (item->failure) std::rethrow_exception(item->failure);
+      write(*item);
+    } catch (...) {
+      write_failure = std::current_exception();
+      stopping.store(true, std::memory_order_relaxed);
+    }
+  };
   arena.execute([&] {
     tbb::parallel_pipeline(
         tokens, tbb::make_filter<void, std::shared_ptr<Item>>(tbb::filter_mode::serial_in_order, read) &
@@ -607,6 +642,8 @@ void Build::run_pipeline() {
                                                                                    process) &
                     tbb::make_filter<std::shared_ptr<Item>, void>(tbb::filter_mode::serial_in_order, store));
   });
+  if (write_failure) std::rethrow_exception(write_failure);
+  if (read_failure) std::rethrow_exception(read_failure);
 }
 
 void Build::finish() {
