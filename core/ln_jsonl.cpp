@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/atomic_file.h"
+#include "core/ln_fast_parse.h"
 #include "core/words.h"
 
 namespace loctex::core {
@@ -246,6 +247,7 @@ Narrative narrative_from_json(const Json& record) {
 }
 
 Narrative parse_narrative(std::string_view json_text) {
+  if (auto narrative = parse_narrative_fast(json_text)) return std::move(*narrative);
   Json record;
   try {
     record = Json::parse(json_text);

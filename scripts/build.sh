@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 if [ "${1:-}" = "--sanitize" ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOCTEX_SANITIZE=ON \
-    -DLOCTEX_BUILD_BENCH=OFF >/dev/null
+    -DLOCTEX_BUILD_BENCH=OFF -DLOCTEX_BUILD_TRAINER=OFF >/dev/null
   # Only what the sanitizer run executes: the core and pipeline libraries and their tests.
   cmake --build build-asan -j "$jobs" --target sanitize_tests
 else

@@ -8,10 +8,10 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config clang-format
   qt6-base-dev libqt6opengl6-dev qt6-charts-dev qt6-svg-dev qt6-multimedia-dev
   libopencv-dev libtbb-dev nlohmann-json3-dev libsqlite3-dev libssl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
   libtorch-dev libopenblas0-openmp
   libarchive-dev libcli11-dev libturbojpeg0-dev
-  xvfb xauth python3 python3-numpy
+  xvfb xauth python3 python3-numpy python3-torch python3-torchvision
 )
 
 missing=()

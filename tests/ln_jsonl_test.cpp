@@ -1,4 +1,5 @@
 #include "core/ln_jsonl.h"
+#include "core/ln_fast_parse.h"
 
 #include <gtest/gtest.h>
 
@@ -174,7 +175,10 @@ class ln_jsonl_bad_input_test : public ::testing::TestWithParam<BadLine> {};
 
 TEST_P(ln_jsonl_bad_input_test, names_what_is_wrong) {
   const BadLine& bad = GetParam();
-  EXPECT_EQ(expect_parse_error(replace(kGoogleRecord, bad.from, bad.to)), bad.message);
+  const std::string line = replace(kGoogleRecord, bad.from, bad.to);
+  EXPECT_EQ(expect_parse_error(line), bad.message);
+  // The fast path must leave every bad record to the slow one, which names the problem.
+  EXPECT_FALSE(loctex::core::parse_narrative_fast(line).has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -233,6 +237,89 @@ INSTANTIATE_TEST_SUITE_P(
                 "byte; last "
                 "read: '\"In this image there are group of c\xFF'"}),
     [](const ::testing::TestParamInfo<BadLine>& param_info) { return param_info.param.name; });
+
+// What nlohmann's DOM reads from `line`: the reference for the fast path.
+Narrative slow_parse(const std::string& line) {
+  return loctex::core::narrative_from_json(nlohmann::ordered_json::parse(line));
+}
+
+TEST(ln_jsonl_test, fast_path_reads_valid_records_as_the_slow_path_does) {
+  const std::vector<std::pair<std::string, std::string>> variants = {
+      {"", ""},
+      {R"("caption": "In this)", R"("caption": "\"Quoted\" caf\u00e9 \ud83d\ude00 tab\t In this)"},
+      {R"("start_time": 0.0)", R"("start_time": 0)"},
+      {R"("x": 0.2086)", R"("x": -0.0)"},
+      {R"("x": 0.2086)", R"("x": 2.086e-1)"},
+      {R"("y": -0.0533)", R"("y": -5.33E-2)"},
+      {R"("t": 0.022)", R"("t": 0.10000000000000001)"},
+      {R"("annotator_id": 93)", R"("annotator_id": -9223372036854775808)"},
+      {R"("voice_recording": "coco_val/coco_val_137576_93.ogg")", R"("voice_recording": "")"},
+      {R"({"dataset_id": "mscoco_val2017", "image_id": "137576", )",
+       R"(  {"image_id": "137576", "dataset_id": "mscoco_val2017", )"},
+      {R"("traces": [[)", R"("traces": [[], [)"},
+      {R"({"utterance": "In this", "start_time": 0.0, "end_time": 0.4})",
+       R"({"end_time": 0.4, "utterance": "In this", "start_time": 0.0})"},
+  };
+  for (const auto& [from, to] : variants) {
+    const std::string line = from.empty() ? std::string(kGoogleRecord) : replace(kGoogleRecord, from, to);
+    const auto fast = loctex::core::parse_narrative_fast(line + " \r\n");
+    ASSERT_TRUE(fast.has_value()) << line;
+    EXPECT_EQ(*fast, slow_parse(line)) << line;
+  }
+}
+
+TEST(ln_jsonl_test, fast_path_gives_the_same_doubles_as_the_slow_path) {
+  std::mt19937_64 random(7);
+  std::uniform_int_distribution<std::uint64_t> bits;
+  for (int i = 0; i < 2000; ++i) {
+    const double value = std::bit_cast<double>(bits(random));
+    if (!std::isfinite(value)) continue;
+    char text[40];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    const std::string line = replace(kGoogleRecord, R"("x": 0.5)", std::string("\"x\": ") + text);
+    const auto fast = loctex::core::parse_narrative_fast(line);
+    ASSERT_TRUE(fast.has_value()) << text;
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(fast->traces[2][0].x),
+              std::bit_cast<std::uint64_t>(slow_parse(line).traces[2][0].x))
+        << text;
+  }
+}
+
+TEST(ln_jsonl_test, records_the_fast_path_declines_are_read_by_the_slow_path) {
+  // Unknown fields (kept in `extra` at the top level, dropped inside a point),
+  // repeated keys and integers past 64 bits (simdjson's BIGINT_ERROR) are rare
+  // enough to leave to nlohmann.
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {R"("annotator_id": 93, )", R"("annotator_id": 93, "reviewed": true, )"},
+           {R"({"x": 0.5, "y": 0.5, "t": 0.9})", R"({"x": 0.5, "y": 0.5, "t": 0.9, "pressure": 1})"},
+           {R"("image_id": "137576", )", R"("image_id": "137576", "image_id": "2", )"},
+           {R"("x": 0.2086)", R"("x": 123456789012345678901234567890)"},
+       }) {
+    const std::string line = replace(kGoogleRecord, from, to);
+    EXPECT_FALSE(loctex::core::parse_narrative_fast(line).has_value()) << line;
+    EXPECT_EQ(loctex::core::parse_narrative(line), slow_parse(line)) << line;
+  }
+  EXPECT_EQ(loctex::core::parse_narrative(replace(kGoogleRecord, R"("annotator_id": 93, )",
+                                                  R"("annotator_id": 93, "reviewed": true, )"))
+                .extra.dump(),
+            R"({"reviewed":true})");
+}
+
+TEST(ln_jsonl_test, fast_path_declines_what_json_forbids) {
+  for (const std::string& line : {
+           replace(kGoogleRecord, "group of cows.",
+                   "group of\x01"
+                   "cows."),                                        // unescaped control character
+           replace(kGoogleRecord, R"("x": 0.2086)", R"("x": 01)"),  // leading zero
+           replace(kGoogleRecord, R"("x": 0.2086)", R"("x": .5)"),
+           replace(kGoogleRecord, R"(, "voice_recording")", R"(,, "voice_recording")"),
+           std::string(kGoogleRecord) + " {}",
+           std::string(kGoogleRecord) + " x",
+       }) {
+    EXPECT_FALSE(loctex::core::parse_narrative_fast(line).has_value()) << line;
+    EXPECT_THROW(slow_parse(line), nlohmann::ordered_json::parse_error) << line;
+  }
+}
 
 TEST(ln_jsonl_test, truncated_line_error_gives_the_column) {
   const std::string message = expect_parse_error(R"({"dataset_id": "a", )");

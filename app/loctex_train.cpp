@@ -1,0 +1,182 @@
+// loctex-train: LocTex pretraining of a visual backbone on the shards of
+// loctex-build-dataset, with checkpoints, exact resume and metrics.jsonl;
+// `export` writes the backbone for torchvision.
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "core/progress.h"
+#include "trainer/config.h"
+#include "trainer/train.h"
+
+namespace {
+
+namespace tr = loctex::trainer;
+using Json = nlohmann::ordered_json;
+
+// Documented in --help and README.md.
+enum ExitCode : int { kOk = 0, kFailed = 1, kUsage = 2, kStopped = 4 };
+
+constexpr const char* kFooter = R"(Examples:
+  loctex-train --shards dataset --out runs/first
+  loctex-train --config configs/small.json --shards dataset --out runs/small --steps 2000
+  loctex-train --shards dataset --out runs/no-trace --trace-attention-weight 0
+  loctex-train --shards dataset --out runs/first --resume
+  loctex-train --config run.json --print-config
+  loctex-train export runs/first --out resnet18.pt
+
+Keys of --config are those --print-config prints (docs/trainer.md lists them);
+flags override the file. The run folder holds config.json, metrics.jsonl (one
+JSON line per --log-every steps: each loss term, lr, temperature, samples/s,
+share of time waiting for data) and checkpoints/step-NNNNNN.pt. Ctrl-C stops
+after the current step and writes a checkpoint; --resume continues exactly.
+
+Exit codes:
+  0  done
+  1  failed (unreadable shards, a run folder in use, an I/O error, ...)
+  2  bad command line or config
+  4  stopped by Ctrl-C or SIGTERM; a checkpoint was written, --resume continues
+)";
+
+std::atomic<bool> g_stop{false};
+extern "C" void request_stop(int) { g_stop.store(true); }
+
+struct Flags {
+  std::string config_file;
+  bool resume = false;
+  bool json = false;
+  bool quiet = false;
+  bool print_config = false;
+  std::string export_source;
+  std::string export_out;
+};
+
+void print_summary(const tr::TrainSummary& s) {
+  std::fprintf(stderr, "%s at step %lld in %.1f s: %.1f samples/s, %.1f%% of the time waiting for data\n",
+               s.finished ? "finished" : "stopped", static_cast<long long>(s.steps), s.seconds,
+               s.samples_per_second, 100 * s.data_wait_fraction);
+  std::fprintf(stderr, "loss %.4f", s.last.loss);
+  for (const auto& [name, value] : s.last.terms) std::fprintf(stderr, "  %s %.4f", name.c_str(), value);
+  std::fprintf(stderr, "  temperature %.4f\ncheckpoint %s\n", s.last.temperature, s.checkpoint.c_str());
+}
+
+int run_train(tr::TrainConfig config, const Flags& flags) {
+  if (flags.print_config) {
+    std::cout << tr::to_json(config).dump(2) << "\n";
+    return kOk;
+  }
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  std::optional<loctex::core::ProgressLine> progress;
+  if (!flags.quiet) progress.emplace("train", static_cast<std::size_t>(config.optim.steps));
+  tr::TrainObserver observer;
+  observer.progress = [&](const tr::StepMetrics& m, std::int64_t) {
+    if (progress) progress->update(static_cast<std::size_t>(m.step));
+  };
+  observer.stop_requested = [] { return g_stop.load(); };
+  const auto summary = tr::train(config, flags.resume, observer);
+  if (progress) progress->finish();
+  if (!flags.quiet) print_summary(summary);
+  if (flags.json) std::cout << summary.to_json().dump(2) << "\n";
+  return summary.finished ? kOk : kStopped;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"Pretrains a visual backbone with LocTex objectives on loctex-build-dataset shards"};
+  cli.footer(kFooter);
+  cli.get_formatter()->column_width(34);
+  Flags flags;
+  tr::TrainConfig defaults;
+  // Flags are read into a copy and applied over the config file only when given.
+  tr::TrainConfig f = defaults;
+  std::string shards, out;
+
+  cli.add_option("-c,--config", flags.config_file, "JSON config file (see --print-config)");
+  auto* o_shards = cli.add_option("--shards", shards, "loctex-build-dataset output folder");
+  auto* o_out = cli.add_option("-o,--out", out, "Run folder: checkpoints, metrics.jsonl, config.json");
+  auto* o_steps = cli.add_option("--steps", f.optim.steps, "Optimiser steps")->check(CLI::PositiveNumber);
+  auto* o_batch =
+      cli.add_option("--batch-size", f.optim.batch_size, "Samples per step")->check(CLI::Range(2, 1 << 20));
+  auto* o_lr = cli.add_option("--lr", f.optim.lr, "Peak learning rate")->check(CLI::PositiveNumber);
+  auto* o_backbone = cli.add_option("--backbone", f.model.backbone, "resnet18, resnet34 or resnet50");
+  auto* o_width = cli.add_option("--width", f.model.width, "Backbone channel multiplier");
+  auto* o_size = cli.add_option("--image-size", f.model.image_size, "Crop side in pixels, a multiple of 32");
+  auto* o_trace_loss = cli.add_option("--trace-loss", f.objectives.trace_loss, "kl, l2 or bce");
+  auto* o_w_con = cli.add_option("--contrastive-weight", f.objectives.contrastive, "0 switches it off");
+  auto* o_w_trace =
+      cli.add_option("--trace-attention-weight", f.objectives.trace_attention, "0 switches it off");
+  auto* o_device = cli.add_option("--device", f.device, "cpu, cuda or cuda:N");
+  auto* o_threads = cli.add_option("-j,--threads", f.threads, "Torch threads; 0 uses every core")
+                        ->check(CLI::NonNegativeNumber);
+  auto* o_workers =
+      cli.add_option("--workers", f.data.workers, "Data-loading threads")->check(CLI::Range(1, 64));
+  auto* o_seed = cli.add_option("--seed", f.seed, "Seed of initialisation, order and augmentation");
+  auto* o_ckpt = cli.add_option("--checkpoint-every", f.checkpoint_every, "Steps between checkpoints")
+                     ->check(CLI::PositiveNumber);
+  auto* o_log = cli.add_option("--log-every", f.log_every, "Steps between metrics.jsonl lines")
+                    ->check(CLI::PositiveNumber);
+  cli.add_flag("--resume", flags.resume, "Continue the run in --out from its latest checkpoint");
+  cli.add_flag("--print-config", flags.print_config, "Print the effective config as JSON and exit");
+  cli.add_flag("--json", flags.json, "Print a JSON summary on stdout");
+  cli.add_flag("-q,--quiet", flags.quiet, "No progress or summary on stderr");
+
+  auto* exporter =
+      cli.add_subcommand("export", "Write a run's backbone for torchvision (torch.load + load_state_dict)");
+  exporter->add_option("run", flags.export_source, "Run folder (its latest checkpoint) or a checkpoint file")
+      ->required();
+  exporter->add_option("-o,--out", flags.export_out, "Output file, e.g. resnet18.pt")->required();
+  exporter->footer(
+      "Example:\n  loctex-train export runs/first --out resnet18.pt\n"
+      "  python3 -c \"import torch, torchvision; m = torchvision.models.resnet18(); "
+      "m.load_state_dict(torch.load('resnet18.pt'))\"\n");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = cli.exit(e);
+    return code == 0 ? kOk : kUsage;
+  }
+
+  try {
+    if (exporter->parsed()) {
+      const auto written = tr::export_run_backbone(flags.export_source, flags.export_out);
+      if (!flags.quiet) std::fprintf(stderr, "wrote %s from %s\n", flags.export_out.c_str(), written.c_str());
+      return kOk;
+    }
+    tr::TrainConfig config = flags.config_file.empty() ? defaults : tr::load_config(flags.config_file);
+    const auto given = [](const CLI::Option* option) { return option->count() > 0; };
+    if (given(o_shards)) config.data.shards = shards;
+    if (given(o_out)) config.output = out;
+    if (given(o_steps)) config.optim.steps = f.optim.steps;
+    if (given(o_batch)) config.optim.batch_size = f.optim.batch_size;
+    if (given(o_lr)) config.optim.lr = f.optim.lr;
+    if (given(o_backbone)) config.model.backbone = f.model.backbone;
+    if (given(o_width)) config.model.width = f.model.width;
+    if (given(o_size)) config.model.image_size = f.model.image_size;
+    if (given(o_trace_loss)) config.objectives.trace_loss = f.objectives.trace_loss;
+    if (given(o_w_con)) config.objectives.contrastive = f.objectives.contrastive;
+    if (given(o_w_trace)) config.objectives.trace_attention = f.objectives.trace_attention;
+    if (given(o_device)) config.device = f.device;
+    if (given(o_threads)) config.threads = f.threads;
+    if (given(o_workers)) config.data.workers = f.data.workers;
+    if (given(o_seed)) config.seed = f.seed;
+    if (given(o_ckpt)) config.checkpoint_every = f.checkpoint_every;
+    if (given(o_log)) config.log_every = f.log_every;
+    if (!flags.print_config) tr::validate(config);
+    return run_train(config, flags);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "loctex-train: " << e.what() << "\n";
+    return kUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "loctex-train: " << e.what() << "\n";
+    return kFailed;
+  }
+}

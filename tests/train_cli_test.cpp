@@ -1,0 +1,117 @@
+// loctex-train as a user runs it: --help, --print-config, exit codes, a
+// short run, --resume, and export read back by Python's torch.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.h"
+#include "tool_run.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+using loctex::testing::q;
+using loctex::testing::run;
+using loctex::testing::TempDir;
+
+// A tiny model over shards built from 24 synthetic narratives.
+struct Set {
+  TempDir dir;
+  fs::path shards = dir / "shards";
+  fs::path config = dir / "tiny.json";
+  Set() {
+    const auto synth =
+        run("loctex-synth", "--out " + q(dir / "synth") + " --count 24 --width 96 --height 72", dir);
+    EXPECT_EQ(synth.exit_code, 0) << synth.err;
+    const auto build =
+        run("loctex-build-dataset",
+            q(dir / "synth" / "narratives.jsonl") + " --images " + q(dir / "synth" / "images") + " --out " +
+                q(shards) + " --image-size 64 --heatmap-size 8 -q",
+            dir);
+    EXPECT_EQ(build.exit_code, 0) << build.err;
+    loctex::testing::write_text(
+        config, R"({"model": {"image_size": 64, "width": 0.125, "embed_dim": 32, "text_width": 32,
+                   "text_heads": 2, "text_layers": 1, "max_words": 24},
+                   "optim": {"batch_size": 4, "steps": 4, "warmup_steps": 1},
+                   "data": {"workers": 1}, "threads": 1, "checkpoint_every": 2, "log_every": 1})");
+  }
+  std::string train(const fs::path& out, const std::string& more = {}) const {
+    return "-c " + q(config) + " --shards " + q(shards) + " --out " + q(out) + " " + more;
+  }
+};
+
+TEST(train_cli_test, help_shows_examples_and_exit_codes) {
+  TempDir dir;
+  const auto r = run("loctex-train", "--help", dir);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("Examples:"), std::string::npos);
+  EXPECT_NE(r.out.find("4  stopped"), std::string::npos);
+  EXPECT_NE(r.out.find("--resume"), std::string::npos);
+}
+
+TEST(train_cli_test, print_config_applies_flags_over_the_file) {
+  Set set;
+  const auto r = run("loctex-train", "-c " + q(set.config) + " --lr 0.02 --print-config", set.dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto json = Json::parse(r.out);
+  EXPECT_EQ(json["optim"]["lr"], 0.02);
+  EXPECT_EQ(json["optim"]["batch_size"], 4);       // from the file
+  EXPECT_EQ(json["optim"]["weight_decay"], 0.01);  // default
+}
+
+TEST(train_cli_test, bad_configs_exit_2_naming_the_key) {
+  Set set;
+  loctex::testing::write_text(set.dir / "typo.json", R"({"optim": {"learning_rate": 1}})");
+  auto r = run("loctex-train", "-c " + q(set.dir / "typo.json") + " --shards x --out y", set.dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("optim.learning_rate: unknown key"), std::string::npos) << r.err;
+  r = run("loctex-train", set.train(set.dir / "run", "--trace-loss cosine"), set.dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("objectives.trace_loss"), std::string::npos) << r.err;
+  r = run("loctex-train", "--shards " + q(set.shards), set.dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("output: is required"), std::string::npos) << r.err;
+}
+
+TEST(train_cli_test, trains_resumes_and_exports_for_python) {
+  Set set;
+  const auto out = set.dir / "run";
+  auto r = run("loctex-train", set.train(out, "--json -q"), set.dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto summary = Json::parse(r.out);
+  EXPECT_EQ(summary["steps"], 4);
+  EXPECT_EQ(summary["finished"], true);
+  EXPECT_TRUE(fs::exists(out / "checkpoints" / "step-000004.pt"));
+
+  r = run("loctex-train", set.train(out, "-q"), set.dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
+  r = run("loctex-train", set.train(out, "--resume --steps 6 -q"), set.dir);
+  EXPECT_EQ(r.exit_code, 2);  // a longer schedule is another run
+  EXPECT_NE(r.err.find("config differs"), std::string::npos) << r.err;
+
+  r = run("loctex-train", "export " + q(out) + " --out " + q(set.dir / "backbone.pt"), set.dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("step-000004.pt"), std::string::npos) << r.err;
+  // The names are torchvision's resnet18's (the shapes are those of width 0.125).
+  const std::string script =
+      "import sys, torch, torchvision\n"
+      "sd = torch.load(sys.argv[1])\n"
+      "ref = torchvision.models.resnet18().state_dict()\n"
+      "assert list(sd.keys()) == list(ref.keys()), 'keys differ'\n"
+      "assert tuple(sd['conv1.weight'].shape) == (8, 3, 7, 7), sd['conv1.weight'].shape\n"
+      "print('ok')\n";
+  loctex::testing::write_text(set.dir / "check.py", script);
+  const std::string command =
+      "/usr/bin/python3 " + q(set.dir / "check.py") + " " + q(set.dir / "backbone.pt") + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[4096];
+  for (std::size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) output.append(buf, n);
+  EXPECT_EQ(pclose(pipe), 0) << output;
+  EXPECT_EQ(output, "ok\n");
+}
+
+}  // namespace

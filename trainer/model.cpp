@@ -1,0 +1,62 @@
+#include "trainer/model.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace loctex::trainer {
+
+LocTexModelImpl::LocTexModelImpl(const ModelConfig& model, const ObjectiveConfig& objectives,
+                                 int64_t vocabulary_size) {
+  namespace nn = torch::nn;
+  m_backbone = register_module("backbone", ResNet(ResNetOptions{resnet_depth(model.backbone), model.width}));
+  TextEncoderOptions text;
+  text.vocabulary_size = vocabulary_size;
+  text.max_tokens = model.max_words + 1;
+  text.width = model.text_width;
+  text.layers = model.text_layers;
+  text.heads = model.text_heads;
+  m_text = register_module("text", TextEncoder(text));
+  const int64_t channels = m_backbone->feature_channels();
+  m_visual_keys = register_module("visual_keys", nn::Conv2d(nn::Conv2dOptions(channels, model.embed_dim, 1)));
+  m_image_head = register_module("image_head", nn::Linear(channels, model.embed_dim));
+  m_caption_head = register_module("caption_head", nn::Linear(model.text_width, model.embed_dim));
+  m_word_queries = register_module("word_queries", nn::Linear(model.text_width, model.embed_dim));
+  m_log_scale = register_parameter("log_scale", torch::full({}, std::log(1.0 / objectives.temperature)));
+  m_max_log_scale = std::log(1.0 / objectives.min_temperature);
+}
+
+torch::Tensor LocTexModelImpl::visual_features(const torch::Tensor& images) {
+  return m_backbone->features(images);
+}
+
+torch::Tensor LocTexModelImpl::embed_images(const torch::Tensor& images) {
+  return torch::nn::functional::normalize(m_image_head(visual_features(images).mean({2, 3})),
+                                          torch::nn::functional::NormalizeFuncOptions().dim(1));
+}
+
+torch::Tensor LocTexModelImpl::embed_captions(const torch::Tensor& tokens) {
+  const auto text = m_text(tokens);
+  return torch::nn::functional::normalize(m_caption_head(text.select(1, 0)),
+                                          torch::nn::functional::NormalizeFuncOptions().dim(1));
+}
+
+ModelOutput LocTexModelImpl::forward(const torch::Tensor& images, const torch::Tensor& tokens) {
+  namespace F = torch::nn::functional;
+  const auto features = visual_features(images);  // [B, C, g, g]
+  const auto text = m_text(tokens);               // [B, L, W]
+  ModelOutput out;
+  out.image_embedding = F::normalize(m_image_head(features.mean({2, 3})), F::NormalizeFuncOptions().dim(1));
+  out.caption_embedding = F::normalize(m_caption_head(text.select(1, 0)), F::NormalizeFuncOptions().dim(1));
+  const auto keys = m_visual_keys(features).flatten(2);  // [B, D, g*g]
+  const auto queries = m_word_queries(text);             // [B, L, D]
+  out.attention_logits = torch::bmm(queries, keys) / std::sqrt(static_cast<double>(keys.size(1)));
+  // A clamped scale has no gradient past the bound, as in CLIP.
+  out.logit_scale = m_log_scale.clamp_max(m_max_log_scale).exp();
+  return out;
+}
+
+double LocTexModelImpl::temperature() const {
+  return 1.0 / std::exp(std::min(m_log_scale.item<double>(), m_max_log_scale));
+}
+
+}  // namespace loctex::trainer

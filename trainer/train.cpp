@@ -1,0 +1,262 @@
+#include "trainer/train.h"
+
+#include <sys/resource.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include "core/atomic_file.h"
+#include "core/vocabulary.h"
+#include "trainer/batch_loader.h"
+#include "trainer/checkpoint.h"
+#include "trainer/export.h"
+#include "trainer/model.h"
+#include "trainer/objectives.h"
+#include "trainer/schedule.h"
+
+namespace loctex::trainer {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::int64_t peak_rss_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return std::int64_t{usage.ru_maxrss} * 1024;
+}
+
+// The config minus what may change between a run and its resumption without
+// changing the result.
+std::string resumable_config(const TrainConfig& config) {
+  Json json = to_json(config);
+  for (const char* key : {"device", "threads", "checkpoint_every", "log_every", "output"}) json.erase(key);
+  json["data"].erase("workers");
+  json["data"].erase("prefetch");
+  return json.dump();
+}
+
+torch::Device pick_device(const std::string& name) {
+  const torch::Device device(name);
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw std::invalid_argument("device: " + name +
+                                " asked for, but this libtorch build sees no CUDA device");
+  return device;
+}
+
+// AdamW with weight decay on weight matrices and kernels only: biases, norms
+// and the temperature are not pulled towards 0.
+torch::optim::AdamW make_optimizer(torch::nn::Module& model, const OptimConfig& optim) {
+  std::vector<torch::Tensor> decay;
+  std::vector<torch::Tensor> no_decay;
+  for (auto& parameter : model.parameters()) (parameter.dim() >= 2 ? decay : no_decay).push_back(parameter);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
+                                 torch::optim::AdamWOptions(optim.lr).weight_decay(optim.weight_decay)));
+  groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(
+                                    torch::optim::AdamWOptions(optim.lr).weight_decay(0)));
+  return torch::optim::AdamW(std::move(groups), torch::optim::AdamWOptions(optim.lr));
+}
+
+void set_learning_rate(torch::optim::AdamW& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups())
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+}
+
+// metrics.jsonl as an uninterrupted run up to `step` would have left it.
+void truncate_metrics(const fs::path& path, std::int64_t step) {
+  std::ifstream in(path);
+  if (!in) return;
+  core::AtomicFile out(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const auto json = Json::parse(line, nullptr, false);
+    if (json.is_discarded() || json.value("step", std::int64_t{0}) > step) break;
+    out.stream() << line << '\n';
+  }
+  out.commit();
+}
+
+void write_config(const TrainConfig& config) {
+  core::AtomicFile file(config.output / "config.json");
+  file.stream() << to_json(config).dump(2) << '\n';
+  file.commit();
+}
+
+}  // namespace
+
+Json StepMetrics::to_json() const {
+  Json json = {{"step", step}, {"epoch", epoch}, {"lr", lr}, {"loss", loss}};
+  for (const auto& [name, value] : terms) json[name] = value;
+  json["temperature"] = temperature;
+  json["samples_per_s"] = samples_per_second;
+  json["data_wait"] = data_wait_fraction;
+  return json;
+}
+
+Json TrainSummary::to_json() const {
+  return {{"start_step", start_step},
+          {"steps", steps},
+          {"finished", finished},
+          {"seconds", seconds},
+          {"samples_per_s", samples_per_second},
+          {"data_wait", data_wait_fraction},
+          {"peak_rss_bytes", peak_rss_bytes},
+          {"last", last.to_json()},
+          {"checkpoint", checkpoint.string()}};
+}
+
+TrainSummary train(const TrainConfig& config, bool resume, const TrainObserver& observer) {
+  validate(config);
+  const auto device = pick_device(config.device);
+  const int threads =
+      config.threads > 0 ? config.threads : static_cast<int>(std::thread::hardware_concurrency());
+  torch::set_num_threads(std::max(1, threads));
+  torch::manual_seed(config.seed);
+
+  const auto vocabulary = core::Vocabulary::load(config.data.shards / "vocab.txt");
+  LocTexModel model(config.model, config.objectives, static_cast<int64_t>(vocabulary.size()));
+  model->to(device);
+  auto optimizer = make_optimizer(*model, config.optim);
+
+  TrainSummary summary;
+  const auto existing = latest_checkpoint(config.output);
+  if (existing && !resume)
+    throw std::runtime_error("output " + config.output.string() +
+                             " holds checkpoints of an earlier run; pass --resume to continue it, or "
+                             "choose another folder");
+  const fs::path metrics_path = config.output / "metrics.jsonl";
+  if (resume && existing) {
+    const auto info = load_checkpoint(*existing, *model, optimizer);
+    if (info.config != resumable_config(config))
+      throw std::invalid_argument("cannot resume from " + existing->string() +
+                                  ": the config differs from the run that wrote it (only device, threads, "
+                                  "workers, prefetch and logging may change)");
+    summary.start_step = info.step;
+    truncate_metrics(metrics_path, info.step);
+  } else {
+    fs::create_directories(config.output);
+    std::ofstream(metrics_path, std::ios::trunc);
+  }
+  write_config(config);
+  std::ofstream metrics(metrics_path, std::ios::app);
+  if (!metrics) throw std::runtime_error("cannot write " + metrics_path.string());
+
+  LoaderOptions loading;
+  loading.batch_size = config.optim.batch_size;
+  loading.image_size = config.model.image_size;
+  loading.max_words = config.model.max_words;
+  loading.seed = config.seed;
+  loading.skip_batches = summary.start_step;
+  BatchLoader loader(config.data, vocabulary, loading);
+
+  const auto trace_kind = parse_trace_loss(config.objectives.trace_loss);
+  const auto& weights = config.objectives;
+  model->train();
+  const auto run_start = Clock::now();
+  auto window_start = run_start;
+  double window_wait = loader.stats().wait_seconds;
+  std::int64_t window_samples = 0;
+  std::int64_t run_samples = 0;
+  std::int64_t step = summary.start_step;
+  StepMetrics metrics_line;
+
+  const auto checkpoint = [&] {
+    summary.checkpoint = checkpoint_path(config.output, step);
+    save_checkpoint(summary.checkpoint, *model, optimizer,
+                    {step, resumable_config(config), static_cast<std::int64_t>(vocabulary.size())});
+  };
+
+  while (step < config.optim.steps) {
+    if (observer.stop_requested && observer.stop_requested()) break;
+    auto batch = loader.next();
+    if (!batch) throw std::runtime_error("no training batches in " + config.data.shards.string());
+    const double lr = learning_rate(config.optim, step);
+    set_learning_rate(optimizer, lr);
+
+    const auto images = batch->images.to(device);
+    const auto tokens = batch->tokens.to(device);
+    const auto out = model->forward(images, tokens);
+    std::map<std::string, torch::Tensor> terms;
+    if (weights.contrastive > 0)
+      terms["contrastive"] = contrastive_loss(out.image_embedding, out.caption_embedding, out.logit_scale);
+    if (weights.trace_attention > 0)
+      terms["trace_attention"] = trace_attention_loss(out.attention_logits, batch->heatmaps.to(device),
+                                                      batch->has_trace.to(device), trace_kind);
+    auto loss = torch::zeros({}, images.options());
+    if (terms.contains("contrastive")) loss = loss + weights.contrastive * terms["contrastive"];
+    if (terms.contains("trace_attention")) loss = loss + weights.trace_attention * terms["trace_attention"];
+
+    optimizer.zero_grad();
+    loss.backward();
+    if (config.optim.clip_norm > 0)
+      torch::nn::utils::clip_grad_norm_(model->parameters(), config.optim.clip_norm);
+    optimizer.step();
+    ++step;
+    const auto samples = batch->images.size(0);
+    window_samples += samples;
+    run_samples += samples;
+
+    if (step % config.log_every == 0 || step == config.optim.steps) {
+      const double elapsed = seconds_since(window_start);
+      const double wait = loader.stats().wait_seconds;
+      metrics_line = {};
+      metrics_line.step = step;
+      metrics_line.epoch = batch->epoch;
+      metrics_line.lr = lr;
+      metrics_line.loss = loss.item<double>();
+      for (const auto& [name, value] : terms) metrics_line.terms[name] = value.item<double>();
+      metrics_line.temperature = model->temperature();
+      metrics_line.samples_per_second = elapsed > 0 ? static_cast<double>(window_samples) / elapsed : 0;
+      metrics_line.data_wait_fraction = elapsed > 0 ? (wait - window_wait) / elapsed : 0;
+      metrics << metrics_line.to_json().dump() << '\n' << std::flush;
+      if (!metrics) throw std::runtime_error("cannot write " + metrics_path.string());
+      if (observer.progress) observer.progress(metrics_line, config.optim.steps);
+      window_start = Clock::now();
+      window_wait = wait;
+      window_samples = 0;
+    }
+    if (step % config.checkpoint_every == 0 && step < config.optim.steps) checkpoint();
+  }
+  if (step > summary.start_step || !existing) checkpoint();
+
+  summary.steps = step;
+  summary.finished = step == config.optim.steps;
+  summary.seconds = seconds_since(run_start);
+  summary.samples_per_second = summary.seconds > 0 ? static_cast<double>(run_samples) / summary.seconds : 0;
+  summary.data_wait_fraction = summary.seconds > 0 ? loader.stats().wait_seconds / summary.seconds : 0;
+  summary.peak_rss_bytes = peak_rss_bytes();
+  summary.last = metrics_line;
+  return summary;
+}
+
+}  // namespace loctex::trainer
+
+namespace loctex::trainer {
+
+fs::path export_run_backbone(const fs::path& source, const fs::path& out) {
+  fs::path checkpoint = source;
+  if (fs::is_directory(source)) {
+    const auto latest = latest_checkpoint(source);
+    if (!latest) throw std::runtime_error("no checkpoint in " + (source / "checkpoints").string());
+    checkpoint = *latest;
+  }
+  const auto info = read_checkpoint_info(checkpoint);
+  const auto config = from_json(Json::parse(info.config));
+  LocTexModel model(config.model, config.objectives, info.vocabulary_size);
+  auto optimizer = make_optimizer(*model, config.optim);
+  load_checkpoint(checkpoint, *model, optimizer);
+  export_backbone(model->backbone(), out);
+  return checkpoint;
+}
+
+}  // namespace loctex::trainer

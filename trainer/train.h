@@ -1,0 +1,67 @@
+#pragma once
+// One training run: LocTex pretraining on the builder's shards, with
+// checkpoints, metrics.jsonl and exact resume. Torch-free, for the command
+// line and the app.
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "trainer/config.h"
+
+namespace loctex::trainer {
+
+// One metrics.jsonl line, also handed to the observer.
+struct StepMetrics {
+  std::int64_t step = 0;  // optimiser steps done
+  std::int64_t epoch = 0;
+  double lr = 0;
+  double loss = 0;                      // the weighted sum
+  std::map<std::string, double> terms;  // each objective's unweighted loss
+  double temperature = 0;
+  double samples_per_second = 0;  // over the steps since the previous line
+  double data_wait_fraction = 0;  // share of that time spent waiting for batches
+  nlohmann::ordered_json to_json() const;
+};
+
+struct TrainObserver {
+  std::function<void(const StepMetrics&, std::int64_t total_steps)> progress;
+  // Polled between steps; true stops the run after a checkpoint.
+  std::function<bool()> stop_requested;
+};
+
+struct TrainSummary {
+  std::int64_t start_step = 0;  // > 0 when resumed
+  std::int64_t steps = 0;       // steps done when the run ended
+  bool finished = false;        // false when stopped early
+  double seconds = 0;
+  double samples_per_second = 0;
+  double data_wait_fraction = 0;
+  std::int64_t peak_rss_bytes = 0;
+  StepMetrics last;
+  std::filesystem::path checkpoint;
+  nlohmann::ordered_json to_json() const;
+};
+
+// Trains as `config` says, writing OUTPUT/config.json, OUTPUT/metrics.jsonl
+// and OUTPUT/checkpoints/. With `resume`, continues from the latest
+// checkpoint (refusing one whose config differs in anything but device,
+// threads, workers, prefetch and logging) so that the result equals an
+// uninterrupted run; without it, refuses an OUTPUT that holds checkpoints.
+// Throws std::invalid_argument for a bad config (or one that differs from the
+// resumed run's) and std::runtime_error naming the file for I/O errors and an
+// OUTPUT in use.
+TrainSummary train(const TrainConfig& config, bool resume = false, const TrainObserver& observer = {});
+
+// Writes the backbone of a checkpoint with export_backbone() (trainer/export.h):
+// `source` is a checkpoint file or a run folder (its latest checkpoint). The
+// checkpoint alone suffices: it holds the model config and vocabulary size.
+// Returns the checkpoint used. Throws std::runtime_error naming the path.
+std::filesystem::path export_run_backbone(const std::filesystem::path& source,
+                                          const std::filesystem::path& out);
+
+}  // namespace loctex::trainer
