@@ -89,6 +89,19 @@ CheckpointInfo read_checkpoint_info(const fs::path& path) {
   }
 }
 
+CheckpointInfo load_model_weights(const fs::path& path, torch::nn::Module& model) {
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path.string());
+    torch::serialize::InputArchive model_archive;
+    archive.read("model", model_archive);
+    model.load(model_archive);
+    return read_info(archive);
+  } catch (const c10::Error& e) {
+    fail_reading(path, e);
+  }
+}
+
 CheckpointInfo load_checkpoint(const fs::path& path, torch::nn::Module& model,
                                torch::optim::Optimizer& optimizer) {
   CheckpointInfo info;

@@ -34,6 +34,10 @@ void save_checkpoint(const std::filesystem::path& path, torch::nn::Module& model
 // naming the file if it cannot be read.
 CheckpointInfo read_checkpoint_info(const std::filesystem::path& path);
 
+// Restores the model's parameters and buffers alone (evaluation, export).
+// Throws std::runtime_error naming the file if it cannot be read.
+CheckpointInfo load_model_weights(const std::filesystem::path& path, torch::nn::Module& model);
+
 // Restores model, optimiser and torch's CPU generator. Throws
 // std::runtime_error naming the file if it cannot be read.
 CheckpointInfo load_checkpoint(const std::filesystem::path& path, torch::nn::Module& model,

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "trainer/checkpoint.h"
+
 namespace loctex::trainer {
 
 LocTexModelImpl::LocTexModelImpl(const ModelConfig& model, const ObjectiveConfig& objectives,
@@ -53,6 +55,22 @@ ModelOutput LocTexModelImpl::forward(const torch::Tensor& images, const torch::T
   // A clamped scale has no gradient past the bound, as in CLIP.
   out.logit_scale = m_log_scale.clamp_max(m_max_log_scale).exp();
   return out;
+}
+
+LoadedModel load_model(const std::filesystem::path& source) {
+  LoadedModel loaded;
+  loaded.checkpoint = source;
+  if (std::filesystem::is_directory(source)) {
+    const auto latest = latest_checkpoint(source);
+    if (!latest) throw std::runtime_error("no checkpoint in " + (source / "checkpoints").string());
+    loaded.checkpoint = *latest;
+  }
+  const auto info = read_checkpoint_info(loaded.checkpoint);
+  loaded.config = from_json(nlohmann::ordered_json::parse(info.config));
+  loaded.step = info.step;
+  loaded.model = LocTexModel(loaded.config.model, loaded.config.objectives, info.vocabulary_size);
+  load_model_weights(loaded.checkpoint, *loaded.model);
+  return loaded;
 }
 
 double LocTexModelImpl::temperature() const {

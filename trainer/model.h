@@ -9,6 +9,9 @@
 
 #include <torch/torch.h>
 
+#include <cstdint>
+#include <filesystem>
+
 #include "trainer/config.h"
 #include "trainer/resnet.h"
 #include "trainer/text_encoder.h"
@@ -50,5 +53,18 @@ class LocTexModelImpl : public torch::nn::Module {
   double m_max_log_scale = 0;
 };
 TORCH_MODULE(LocTexModel);
+
+// A trained model as its checkpoint describes it.
+struct LoadedModel {
+  LocTexModel model{nullptr};
+  TrainConfig config;  // as trained (output, device and threads at their defaults)
+  std::filesystem::path checkpoint;
+  std::int64_t step = 0;
+};
+
+// `source` is a checkpoint file or a run folder (its latest checkpoint).
+// Throws std::runtime_error naming the path if there is none or it cannot be
+// read.
+LoadedModel load_model(const std::filesystem::path& source);
 
 }  // namespace loctex::trainer

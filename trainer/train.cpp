@@ -244,19 +244,9 @@ TrainSummary train(const TrainConfig& config, bool resume, const TrainObserver& 
 namespace loctex::trainer {
 
 fs::path export_run_backbone(const fs::path& source, const fs::path& out) {
-  fs::path checkpoint = source;
-  if (fs::is_directory(source)) {
-    const auto latest = latest_checkpoint(source);
-    if (!latest) throw std::runtime_error("no checkpoint in " + (source / "checkpoints").string());
-    checkpoint = *latest;
-  }
-  const auto info = read_checkpoint_info(checkpoint);
-  const auto config = from_json(Json::parse(info.config));
-  LocTexModel model(config.model, config.objectives, info.vocabulary_size);
-  auto optimizer = make_optimizer(*model, config.optim);
-  load_checkpoint(checkpoint, *model, optimizer);
-  export_backbone(model->backbone(), out);
-  return checkpoint;
+  auto loaded = load_model(source);
+  export_backbone(loaded.model->backbone(), out);
+  return loaded.checkpoint;
 }
 
 }  // namespace loctex::trainer
