@@ -1,15 +1,19 @@
 // The per-image stage of the dataset builder on 32 photo-like 640×480 JPEGs
-// (quality 90, 60-83 KB) → shorter side 256 (341×256), JPEG quality 90:
+// (quality 90, 4:2:0, 60-83 KB) → shorter side 256 (341×256), quality 90:
 //   opencv_baseline: cv::imdecode (IMREAD_REDUCED_COLOR_2/4/8 when that still
 //     covers the target; for 480 → 256 none does, so a full decode) +
 //     cv::resize INTER_AREA + cv::imencode;
-//   image_resizer: ImageResizer::process (TurboJPEG decode at 5/8 to
-//     400×300, bilinear to 341×256, tjCompress2).
+//   image_resizer: ImageResizer::process (TurboJPEG decode at 5/8 to Y, Cb
+//     and Cr planes of 400×300 and 200×150, luma bilinear to 341×256, chroma
+//     bicubic to 171×128, tjCompressFromYUVPlanes).
 // Both run with OpenCV's own threading off: the builder's parallelism is one
 // resizer per worker. Prints once the mean PSNR of each output against the
-// full decode area-resized to the same size. On a 2-core machine: baseline
-// about 485 images/s, image_resizer about 790 (1.6×), PSNR 38.5 dB for both.
-// Figures: docs/benchmarks.md.
+// full decode area-resized to the same size; with LOCTEX_PHOTO_SET=DIR (the
+// images/ of bench/build_dataset_bench.sh's set, 1500 photos) also the mean
+// and least PSNR of image_resizer over DIR/*.jpg. On a 2-core machine:
+// baseline about 485 images/s, image_resizer about 980 (2.0×; 780 before
+// the planar path), PSNR 38.5 dB for the baseline and 38.9 for
+// image_resizer (38.5 before). Figures: docs/benchmarks.md.
 #include <benchmark/benchmark.h>
 
 #include <opencv2/core.hpp>
@@ -19,6 +23,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -76,6 +84,35 @@ std::vector<uchar> opencv_baseline(const std::string& bytes, int width, int heig
   return out;
 }
 
+// PSNR of a resizer output against the full decode area-resized to the
+// output size (no re-encoding).
+double psnr_against_full_decode(const std::string& bytes, const std::string& jpeg) {
+  const cv::Mat out = cv::imdecode(as_mat(jpeg), cv::IMREAD_COLOR);
+  cv::Mat reference;
+  cv::resize(cv::imdecode(as_mat(bytes), cv::IMREAD_COLOR), reference, out.size(), 0, 0, cv::INTER_AREA);
+  return cv::PSNR(out, reference);
+}
+
+// The figure docs/benchmarks.md gives for the builder's set: the mean and
+// least PSNR of ImageResizer's outputs over LOCTEX_PHOTO_SET/*.jpg.
+void print_set_quality(const std::filesystem::path& folder) {
+  ImageResizer resizer({kShorterSide, kQuality});
+  double sum = 0, least = 1e9;
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    if (entry.path().extension() != ".jpg") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    const double psnr = psnr_against_full_decode(bytes, resizer.process(bytes).jpeg);
+    sum += psnr;
+    least = std::min(least, psnr);
+    ++count;
+  }
+  if (count > 0)
+    std::fprintf(stderr, "%s: %d photos, image_resizer mean PSNR %.2f dB, least %.2f dB\n", folder.c_str(),
+                 count, sum / count, least);
+}
+
 // Mean PSNR of baseline and resizer outputs against the full decode
 // area-resized to the output size (no re-encoding).
 void print_quality_once() {
@@ -94,6 +131,7 @@ void print_quality_once() {
     std::fprintf(stderr,
                  "mean PSNR vs full decode + INTER_AREA: image_resizer %.2f dB, opencv_baseline %.2f dB\n",
                  ours / kImages, baseline / kImages);
+    if (const char* set = std::getenv("LOCTEX_PHOTO_SET")) print_set_quality(set);
     return true;
   }();
   (void)printed;

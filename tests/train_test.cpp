@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <fstream>
 
 #include "core/synthetic.h"
@@ -124,11 +125,10 @@ TEST_F(train_test, writes_metrics_config_and_checkpoints) {
   EXPECT_EQ(tr::load_config(c.output / "config.json").optim.steps, 6);
 }
 
-TEST_F(train_test, a_resumed_run_ends_exactly_where_an_uninterrupted_one_does) {
-  const auto straight = tiny("straight");
+// Stops `name` after 3 of 6 steps, resumes it with 2 workers, and checks that
+// its final weights and metrics equal those of an uninterrupted run.
+void expect_exact_resume(tr::TrainConfig straight, tr::TrainConfig broken) {
   tr::train(straight);
-
-  const auto broken = tiny("broken");
   int steps = 0;
   tr::TrainObserver stop_after_three;
   stop_after_three.progress = [&](const tr::StepMetrics&, std::int64_t) { ++steps; };
@@ -155,6 +155,23 @@ TEST_F(train_test, a_resumed_run_ends_exactly_where_an_uninterrupted_one_does) {
     EXPECT_EQ(la[i]["step"], lb[i]["step"]);
     EXPECT_EQ(la[i]["loss"], lb[i]["loss"]) << "step " << i + 1;
   }
+}
+
+TEST_F(train_test, a_resumed_run_ends_exactly_where_an_uninterrupted_one_does) {
+  expect_exact_resume(tiny("straight"), tiny("broken"));
+}
+
+TEST_F(train_test, a_resumed_run_with_every_park_and_han_draw_ends_exactly_too) {
+  // Hard negatives, word draws, caption masks and distortions all come from
+  // per-step generators.
+  auto straight = tiny("ph-straight");
+  auto broken = tiny("ph-broken");
+  for (auto* c : {&straight, &broken}) {
+    c->objectives.itm = 1;
+    c->objectives.soft_mask = 1;
+    c->objectives.mm_augment = true;
+  }
+  expect_exact_resume(straight, broken);
 }
 
 TEST_F(train_test, refuses_to_overwrite_or_to_resume_a_changed_run) {
@@ -195,6 +212,31 @@ TEST_F(train_test, the_loss_falls) {
   EXPECT_LT(sum("loss", 55), 0.75 * sum("loss", 0));
   EXPECT_LT(sum("trace_attention", 55), 0.6 * sum("trace_attention", 0));
   EXPECT_LT(sum("contrastive", 55), 0.9 * sum("contrastive", 0));
+}
+
+TEST_F(train_test, park_and_han_objectives_train_and_log_their_terms) {
+  for (const char* source : {"gradcam", "trace"}) {
+    auto c = tiny(std::string("park-han-") + source);
+    c.objectives.itm = 1;
+    c.objectives.soft_mask = 0.5;
+    c.objectives.soft_mask_source = source;
+    c.objectives.focal_itc = 1;
+    c.objectives.mm_augment = true;
+    c.optim.steps = 3;
+    const auto summary = tr::train(c);
+    EXPECT_TRUE(summary.finished);
+    const auto lines = metrics_of(c.output);
+    ASSERT_EQ(lines.size(), 3u);
+    double sum = 0;
+    for (const char* term : {"contrastive", "focal_itc", "trace_attention", "itm", "soft_mask"}) {
+      ASSERT_TRUE(lines[0].contains(term)) << term;
+      EXPECT_TRUE(std::isfinite(lines[0][term].get<double>())) << term;
+      sum += lines[0][term].get<double>() * (std::string(term) == "soft_mask" ? 0.5 : 1.0);
+    }
+    EXPECT_NEAR(lines[0]["loss"].get<double>(), sum, 1e-4 * sum);
+    // A 2-way classifier starts near chance: log 2.
+    EXPECT_NEAR(lines[0]["itm"].get<double>(), std::log(2.0), 0.35);
+  }
 }
 
 TEST_F(train_test, a_bad_config_is_refused_before_any_work) {

@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 #include <type_traits>
+#include <utility>
 
 namespace loctex::trainer {
 namespace {
@@ -33,6 +34,9 @@ class Section {
     if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::filesystem::path>) {
       if (!it->is_string()) fail(at, std::string("expected a string, got ") + it->type_name());
       value = T(it->template get<std::string>());
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (!it->is_boolean()) fail(at, std::string("expected true or false, got ") + it->type_name());
+      value = it->template get<bool>();
     } else if constexpr (std::is_floating_point_v<T>) {
       if (!it->is_number()) fail(at, std::string("expected a number, got ") + it->type_name());
       value = it->template get<double>();
@@ -102,13 +106,23 @@ Json to_json(const TrainConfig& c) {
         {"text_layers", m.text_layers},
         {"text_width", m.text_width},
         {"text_heads", m.text_heads},
-        {"max_words", m.max_words}}},
+        {"max_words", m.max_words},
+        {"fusion_layers", m.fusion_layers}}},
       {"objectives",
        {{"contrastive", o.contrastive},
         {"trace_attention", o.trace_attention},
         {"trace_loss", o.trace_loss},
         {"temperature", o.temperature},
-        {"min_temperature", o.min_temperature}}},
+        {"min_temperature", o.min_temperature},
+        {"itm", o.itm},
+        {"soft_mask", o.soft_mask},
+        {"soft_mask_source", o.soft_mask_source},
+        {"focal_itc", o.focal_itc},
+        {"focal_gamma", o.focal_gamma},
+        {"mm_augment", o.mm_augment},
+        {"text_mask_rate", o.text_mask_rate},
+        {"distort_grey", o.distort_grey},
+        {"distort_blur", o.distort_blur}}},
       {"optim",
        {{"steps", p.steps},
         {"batch_size", p.batch_size},
@@ -148,6 +162,7 @@ TrainConfig from_json(const Json& json, TrainConfig c) {
     s.read("text_width", m.text_width);
     s.read("text_heads", m.text_heads);
     s.read("max_words", m.max_words);
+    s.read("fusion_layers", m.fusion_layers);
   });
   root.section("objectives", [&](Section& s) {
     auto& o = c.objectives;
@@ -156,6 +171,15 @@ TrainConfig from_json(const Json& json, TrainConfig c) {
     s.read("trace_loss", o.trace_loss);
     s.read("temperature", o.temperature);
     s.read("min_temperature", o.min_temperature);
+    s.read("itm", o.itm);
+    s.read("soft_mask", o.soft_mask);
+    s.read("soft_mask_source", o.soft_mask_source);
+    s.read("focal_itc", o.focal_itc);
+    s.read("focal_gamma", o.focal_gamma);
+    s.read("mm_augment", o.mm_augment);
+    s.read("text_mask_rate", o.text_mask_rate);
+    s.read("distort_grey", o.distort_grey);
+    s.read("distort_blur", o.distort_blur);
   });
   root.section("optim", [&](Section& s) {
     auto& p = c.optim;
@@ -219,11 +243,28 @@ void validate(const TrainConfig& c) {
         "model.text_width", "must be a positive multiple of model.text_heads");
   check(m.max_words >= 1 && m.max_words <= 512, "model.max_words", "must be in [1, 512]");
 
+  check(m.fusion_layers >= 1 && m.fusion_layers <= 12, "model.fusion_layers", "must be in [1, 12]");
+
   const auto& o = c.objectives;
-  check(std::isfinite(o.contrastive) && o.contrastive >= 0, "objectives.contrastive", "must be >= 0");
-  check(std::isfinite(o.trace_attention) && o.trace_attention >= 0, "objectives.trace_attention",
-        "must be >= 0");
-  check(o.contrastive > 0 || o.trace_attention > 0, "objectives", "every objective is switched off");
+  const std::pair<const char*, double> weights[] = {{"objectives.contrastive", o.contrastive},
+                                                    {"objectives.trace_attention", o.trace_attention},
+                                                    {"objectives.itm", o.itm},
+                                                    {"objectives.soft_mask", o.soft_mask},
+                                                    {"objectives.focal_itc", o.focal_itc}};
+  bool any = false;
+  for (const auto& [key, weight] : weights) {
+    check(std::isfinite(weight) && weight >= 0, key, "must be >= 0");
+    any = any || weight > 0;
+  }
+  check(any, "objectives", "every objective is switched off");
+  check(o.soft_mask == 0 || o.itm > 0, "objectives.soft_mask",
+        "needs objectives.itm > 0 (the soft-masked pairs train the matching head)");
+  check(o.soft_mask_source == "gradcam" || o.soft_mask_source == "trace", "objectives.soft_mask_source",
+        "expected gradcam or trace, got '" + o.soft_mask_source + "'");
+  check(std::isfinite(o.focal_gamma) && o.focal_gamma >= 0, "objectives.focal_gamma", "must be >= 0");
+  check(o.text_mask_rate >= 0 && o.text_mask_rate < 1, "objectives.text_mask_rate", "must be in [0, 1)");
+  check(o.distort_grey >= 0 && o.distort_grey <= 1, "objectives.distort_grey", "must be in [0, 1]");
+  check(o.distort_blur >= 0 && o.distort_blur <= 1, "objectives.distort_blur", "must be in [0, 1]");
   check(o.trace_loss == "kl" || o.trace_loss == "l2" || o.trace_loss == "bce", "objectives.trace_loss",
         "expected kl, l2 or bce, got '" + o.trace_loss + "'");
   check(finite_positive(o.min_temperature), "objectives.min_temperature", "must be positive");

@@ -22,16 +22,28 @@ struct ModelConfig {
   int text_layers = 2;
   int text_width = 128;
   int text_heads = 4;
-  int max_words = 40;  // words kept per caption (plus one <cls>)
+  int max_words = 40;     // words kept per caption (plus one <cls>)
+  int fusion_layers = 1;  // the image-text matching head's fusion encoder (itm, soft_mask)
 };
 
-// LocTex (Liu et al., ICCV 2021). A weight of 0 switches an objective off.
+// A weight of 0 switches an objective off.
 struct ObjectiveConfig {
+  // LocTex (Liu et al., ICCV 2021)
   double contrastive = 1.0;       // symmetric InfoNCE of pooled image and caption embeddings
   double trace_attention = 1.0;   // word-to-grid attention against the word's trace heatmap
   std::string trace_loss = "kl";  // kl, l2 or bce
   double temperature = 0.07;      // initial value of the learnable temperature
   double min_temperature = 0.01;  // the clamp keeps logits bounded
+  // Park & Han (CVPR 2023)
+  double itm = 0.0;                          // image-text matching with hard negatives
+  double soft_mask = 0.0;                    // ITM on soft-masked visual features (needs itm > 0)
+  std::string soft_mask_source = "gradcam";  // gradcam (the paper) or trace (the word's heatmap)
+  double focal_itc = 0.0;                    // InfoNCE weighted by (1 - p)^gamma
+  double focal_gamma = 2.0;
+  bool mm_augment = false;  // caption word masking and image distortion before the forward pass
+  double text_mask_rate = 0.15;
+  double distort_grey = 0.2;  // chance of turning an image grey
+  double distort_blur = 0.2;  // chance of a 3x3 blur
 };
 
 struct OptimConfig {

@@ -23,6 +23,15 @@ LocTexModelImpl::LocTexModelImpl(const ModelConfig& model, const ObjectiveConfig
   m_image_head = register_module("image_head", nn::Linear(channels, model.embed_dim));
   m_caption_head = register_module("caption_head", nn::Linear(model.text_width, model.embed_dim));
   m_word_queries = register_module("word_queries", nn::Linear(model.text_width, model.embed_dim));
+  if (objectives.itm > 0) {
+    m_visual_tokens =
+        register_module("visual_tokens", nn::Conv2d(nn::Conv2dOptions(channels, model.text_width, 1)));
+    FusionOptions fusion;
+    fusion.width = model.text_width;
+    fusion.layers = model.fusion_layers;
+    fusion.heads = model.text_heads;
+    m_matching = register_module("matching", MatchingHead(fusion));
+  }
   m_log_scale = register_parameter("log_scale", torch::full({}, std::log(1.0 / objectives.temperature)));
   m_max_log_scale = std::log(1.0 / objectives.min_temperature);
 }
@@ -54,7 +63,14 @@ ModelOutput LocTexModelImpl::forward(const torch::Tensor& images, const torch::T
   out.attention_logits = torch::bmm(queries, keys) / std::sqrt(static_cast<double>(keys.size(1)));
   // A clamped scale has no gradient past the bound, as in CLIP.
   out.logit_scale = m_log_scale.clamp_max(m_max_log_scale).exp();
+  out.visual_features = features;
+  out.text_features = text;
   return out;
+}
+
+torch::Tensor LocTexModelImpl::visual_tokens(const torch::Tensor& visual_features) {
+  TORCH_CHECK(!m_visual_tokens.is_empty(), "the model has no matching head (objectives.itm is 0)");
+  return m_visual_tokens(visual_features).flatten(2).transpose(1, 2);
 }
 
 LoadedModel load_model(const std::filesystem::path& source) {

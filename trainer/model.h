@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "trainer/config.h"
+#include "trainer/itm.h"
 #include "trainer/resnet.h"
 #include "trainer/text_encoder.h"
 
@@ -23,6 +24,8 @@ struct ModelOutput {
   torch::Tensor caption_embedding;  // [B, D], unit length
   torch::Tensor attention_logits;   // [B, L, g*g]; softmax over the last axis is the attention
   torch::Tensor logit_scale;        // scalar, 1 / temperature, clamped
+  torch::Tensor visual_features;    // [B, C, g, g], the backbone's last stage
+  torch::Tensor text_features;      // [B, L, W], the text encoder's output
 };
 
 class LocTexModelImpl : public torch::nn::Module {
@@ -40,16 +43,22 @@ class LocTexModelImpl : public torch::nn::Module {
   torch::Tensor embed_captions(const torch::Tensor& tokens);
 
   ResNet& backbone() { return m_backbone; }
+  // The matching head (objectives itm and soft_mask); null when both are off.
+  MatchingHead& matching() { return m_matching; }
+  // Visual cells projected to the text width for the fusion encoder: [B, g*g, W].
+  torch::Tensor visual_tokens(const torch::Tensor& visual_features);
   double temperature() const;
 
  private:
   ResNet m_backbone{nullptr};
   TextEncoder m_text{nullptr};
-  torch::nn::Conv2d m_visual_keys{nullptr};   // C → D per cell
-  torch::nn::Linear m_image_head{nullptr};    // pooled C → D
-  torch::nn::Linear m_caption_head{nullptr};  // <cls> W → D
-  torch::nn::Linear m_word_queries{nullptr};  // W → D per word
-  torch::Tensor m_log_scale;                  // log(1 / temperature), learned
+  torch::nn::Conv2d m_visual_keys{nullptr};    // C → D per cell
+  torch::nn::Linear m_image_head{nullptr};     // pooled C → D
+  torch::nn::Linear m_caption_head{nullptr};   // <cls> W → D
+  torch::nn::Linear m_word_queries{nullptr};   // W → D per word
+  torch::nn::Conv2d m_visual_tokens{nullptr};  // C → W per cell, for the fusion encoder
+  MatchingHead m_matching{nullptr};
+  torch::Tensor m_log_scale;  // log(1 / temperature), learned
   double m_max_log_scale = 0;
 };
 TORCH_MODULE(LocTexModel);

@@ -14,8 +14,8 @@
 #include "trainer/checkpoint.h"
 #include "trainer/export.h"
 #include "trainer/model.h"
-#include "trainer/objectives.h"
 #include "trainer/schedule.h"
+#include "trainer/step_losses.h"
 
 namespace loctex::trainer {
 namespace {
@@ -159,8 +159,6 @@ TrainSummary train(const TrainConfig& config, bool resume, const TrainObserver& 
   loading.skip_batches = summary.start_step;
   BatchLoader loader(config.data, vocabulary, loading);
 
-  const auto trace_kind = parse_trace_loss(config.objectives.trace_loss);
-  const auto& weights = config.objectives;
   model->train();
   const auto run_start = Clock::now();
   auto window_start = run_start;
@@ -183,18 +181,9 @@ TrainSummary train(const TrainConfig& config, bool resume, const TrainObserver& 
     const double lr = learning_rate(config.optim, step);
     set_learning_rate(optimizer, lr);
 
-    const auto images = batch->images.to(device);
-    const auto tokens = batch->tokens.to(device);
-    const auto out = model->forward(images, tokens);
-    std::map<std::string, torch::Tensor> terms;
-    if (weights.contrastive > 0)
-      terms["contrastive"] = contrastive_loss(out.image_embedding, out.caption_embedding, out.logit_scale);
-    if (weights.trace_attention > 0)
-      terms["trace_attention"] = trace_attention_loss(out.attention_logits, batch->heatmaps.to(device),
-                                                      batch->has_trace.to(device), trace_kind);
-    auto loss = torch::zeros({}, images.options());
-    if (terms.contains("contrastive")) loss = loss + weights.contrastive * terms["contrastive"];
-    if (terms.contains("trace_attention")) loss = loss + weights.trace_attention * terms["trace_attention"];
+    const auto losses = compute_step_losses(model, *batch, config.objectives, config.seed, step, device);
+    const auto& loss = losses.total;
+    const auto& terms = losses.terms;
 
     optimizer.zero_grad();
     loss.backward();
