@@ -54,11 +54,15 @@ class ShardReader::Impl {
         m_at_end = true;
         break;
       }
-      if (rc == ARCHIVE_RETRY) continue;
-      if (rc < ARCHIVE_WARN) {  // WARN: e.g. a name not in the locale's charset
+      // RETRY is a header that fails its checksum: libarchive would skip ahead
+      // to the next good one, silently losing a member that may belong to the
+      // open sample, so that sample is not returned either. Other errors end
+      // the file (truncation) after every member so far was read whole.
+      // WARN: e.g. a name not in the locale's charset, which is fine.
+      if (rc == ARCHIVE_RETRY || rc < ARCHIVE_WARN) {
         m_error = message(m_last_member.empty() ? "at the first member" : "after member " + m_last_member,
                           archive_text());
-        if (!sample) throw std::runtime_error(*m_error);
+        if (!sample || rc == ARCHIVE_RETRY) throw std::runtime_error(*m_error);
         break;  // thrown by the next call
       }
       Member member;

@@ -423,6 +423,22 @@ TEST(tar_shard_test, a_truncated_tar_is_an_error) {
   EXPECT_EQ(read_all(at_boundary).size(), 1u);
 }
 
+TEST(tar_shard_test, a_damaged_header_is_an_error_not_a_lost_member) {
+  // libarchive would skip a header that fails its checksum and read on: the
+  // sample would lose a file without a word.
+  TempDir dir;
+  const fs::path tar = dir / "damaged.tar";
+  write_tar(tar, {{"a.jpg", std::string(3000, 'a')}, {"a.json", "{}"}, {"b.jpg", "b"}});
+  std::string bytes = read_text(tar);
+  bytes[512 * 7] = 'X';  // a.json's name, its checksum unchanged
+  write_text(tar, bytes);
+  ShardReader reader(tar);
+  // Sample "a" is not returned without its json: the error comes first.
+  const std::string error = error_of<std::runtime_error>([&] { reader.next(); });
+  EXPECT_EQ(error.rfind("cannot read " + tar.string() + ": after member a.jpg: ", 0), 0u) << error;
+  EXPECT_EQ(error_of<std::runtime_error>([&] { reader.next(); }), error);  // and stays so
+}
+
 TEST(tar_shard_test, says_which_file_cannot_be_opened) {
   TempDir dir;
   EXPECT_EQ(error_of<std::runtime_error>([&] { ShardReader reader(dir / "missing.tar"); }),

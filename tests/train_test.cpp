@@ -161,15 +161,16 @@ TEST_F(train_test, a_resumed_run_ends_exactly_where_an_uninterrupted_one_does) {
   expect_exact_resume(tiny("straight"), tiny("broken"));
 }
 
-TEST_F(train_test, a_resumed_run_with_every_park_and_han_draw_ends_exactly_too) {
-  // Hard negatives, word draws, caption masks and distortions all come from
-  // per-step generators.
+TEST_F(train_test, a_resumed_run_with_every_random_objective_ends_exactly_too) {
+  // Hard negatives, word draws, caption masks, distortions and ICMLM's masked
+  // words all come from per-step generators.
   auto straight = tiny("ph-straight");
   auto broken = tiny("ph-broken");
   for (auto* c : {&straight, &broken}) {
     c->objectives.itm = 1;
     c->objectives.soft_mask = 1;
     c->objectives.mm_augment = true;
+    c->objectives.icmlm = 1;
   }
   expect_exact_resume(straight, broken);
 }
@@ -236,6 +237,28 @@ TEST_F(train_test, park_and_han_objectives_train_and_log_their_terms) {
     EXPECT_NEAR(lines[0]["loss"].get<double>(), sum, 1e-4 * sum);
     // A 2-way classifier starts near chance: log 2.
     EXPECT_NEAR(lines[0]["itm"].get<double>(), std::log(2.0), 0.35);
+  }
+}
+
+TEST_F(train_test, icmlm_trains_with_either_head_and_logs_its_accuracy) {
+  for (const char* head : {"tfm", "att-fc"}) {
+    auto c = tiny(std::string("icmlm-") + head);
+    c.objectives.icmlm = 1;
+    c.objectives.icmlm_head = head;
+    c.objectives.icmlm_hidden = 64;
+    c.optim.steps = 3;
+    tr::train(c);
+    const auto lines = metrics_of(c.output);
+    ASSERT_EQ(lines.size(), 3u);
+    // Untrained, the masked word is one of the vocabulary's ~50 tokens.
+    const auto vocabulary = loctex::core::Vocabulary::load(c.data.shards / "vocab.txt");
+    EXPECT_NEAR(lines[0]["icmlm"].get<double>(), std::log(static_cast<double>(vocabulary.size())), 1.0)
+        << head;
+    EXPECT_GE(lines[0]["icmlm_accuracy"].get<double>(), 0.0);
+    EXPECT_LE(lines[0]["icmlm_accuracy"].get<double>(), 1.0);
+    const double sum = lines[0]["contrastive"].get<double>() + lines[0]["trace_attention"].get<double>() +
+                       lines[0]["icmlm"].get<double>();
+    EXPECT_NEAR(lines[0]["loss"].get<double>(), sum, 1e-4 * sum);
   }
 }
 

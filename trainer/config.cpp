@@ -114,6 +114,11 @@ Json to_json(const TrainConfig& c) {
         {"trace_loss", o.trace_loss},
         {"temperature", o.temperature},
         {"min_temperature", o.min_temperature},
+        {"icmlm", o.icmlm},
+        {"icmlm_head", o.icmlm_head},
+        {"icmlm_candidates", o.icmlm_candidates},
+        {"icmlm_layers", o.icmlm_layers},
+        {"icmlm_hidden", o.icmlm_hidden},
         {"itm", o.itm},
         {"soft_mask", o.soft_mask},
         {"soft_mask_source", o.soft_mask_source},
@@ -171,6 +176,11 @@ TrainConfig from_json(const Json& json, TrainConfig c) {
     s.read("trace_loss", o.trace_loss);
     s.read("temperature", o.temperature);
     s.read("min_temperature", o.min_temperature);
+    s.read("icmlm", o.icmlm);
+    s.read("icmlm_head", o.icmlm_head);
+    s.read("icmlm_candidates", o.icmlm_candidates);
+    s.read("icmlm_layers", o.icmlm_layers);
+    s.read("icmlm_hidden", o.icmlm_hidden);
     s.read("itm", o.itm);
     s.read("soft_mask", o.soft_mask);
     s.read("soft_mask_source", o.soft_mask_source);
@@ -248,6 +258,7 @@ void validate(const TrainConfig& c) {
   const auto& o = c.objectives;
   const std::pair<const char*, double> weights[] = {{"objectives.contrastive", o.contrastive},
                                                     {"objectives.trace_attention", o.trace_attention},
+                                                    {"objectives.icmlm", o.icmlm},
                                                     {"objectives.itm", o.itm},
                                                     {"objectives.soft_mask", o.soft_mask},
                                                     {"objectives.focal_itc", o.focal_itc}};
@@ -257,6 +268,11 @@ void validate(const TrainConfig& c) {
     any = any || weight > 0;
   }
   check(any, "objectives", "every objective is switched off");
+  check(o.icmlm_head == "tfm" || o.icmlm_head == "att-fc", "objectives.icmlm_head",
+        "expected tfm or att-fc, got '" + o.icmlm_head + "'");
+  check(o.icmlm_candidates >= 1, "objectives.icmlm_candidates", "must be at least 1");
+  check(o.icmlm_layers >= 1 && o.icmlm_layers <= 12, "objectives.icmlm_layers", "must be in [1, 12]");
+  check(o.icmlm_hidden >= 1, "objectives.icmlm_hidden", "must be at least 1");
   check(o.soft_mask == 0 || o.itm > 0, "objectives.soft_mask",
         "needs objectives.itm > 0 (the soft-masked pairs train the matching head)");
   check(o.soft_mask_source == "gradcam" || o.soft_mask_source == "trace", "objectives.soft_mask_source",

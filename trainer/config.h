@@ -34,6 +34,12 @@ struct ObjectiveConfig {
   std::string trace_loss = "kl";  // kl, l2 or bce
   double temperature = 0.07;      // initial value of the learnable temperature
   double min_temperature = 0.01;  // the clamp keeps logits bounded
+  // ICMLM (Sariyildiz et al., ECCV 2020)
+  double icmlm = 0.0;              // masked content word predicted from caption and image
+  std::string icmlm_head = "tfm";  // tfm or att-fc
+  int icmlm_candidates = 1000;     // K most frequent content words that may be masked
+  int icmlm_layers = 1;            // tfm
+  int icmlm_hidden = 512;          // att-fc
   // Park & Han (CVPR 2023)
   double itm = 0.0;                          // image-text matching with hard negatives
   double soft_mask = 0.0;                    // ITM on soft-masked visual features (needs itm > 0)

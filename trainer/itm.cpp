@@ -13,15 +13,11 @@ namespace {
 namespace nn = torch::nn;
 using core::Vocabulary;
 
-// A uniform double in [0, 1) from the top 53 bits: the same numbers on every
-// standard library, unlike std::uniform_real_distribution.
-double uniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
-
 // An index drawn with probability weights[i] / Σ weights.
 int64_t draw(const std::vector<double>& weights, std::mt19937_64& rng) {
   double total = 0;
   for (const double w : weights) total += w;
-  double u = uniform(rng) * total;
+  double u = uniform01(rng) * total;
   for (std::size_t i = 0; i < weights.size(); ++i) {
     if (weights[i] <= 0) continue;
     if (u < weights[i]) return static_cast<int64_t>(i);
@@ -183,8 +179,8 @@ torch::Tensor distort_images(const torch::Tensor& images, double grey, double bl
       torch::tensor({kImageStd[0], kImageStd[1], kImageStd[2]}).view({1, 3, 1, 1}).to(images.device());
   auto out = images.clone();
   for (int64_t b = 0; b < images.size(0); ++b) {
-    const bool make_grey = uniform(rng) < grey;
-    const bool make_blur = uniform(rng) < blur;
+    const bool make_grey = uniform01(rng) < grey;
+    const bool make_blur = uniform01(rng) < blur;
     auto image = out.slice(0, b, b + 1);
     if (make_grey) {
       const auto pixels = image * std + mean;
@@ -205,7 +201,7 @@ torch::Tensor mask_caption_words(const torch::Tensor& tokens, double rate, std::
   auto tok = masked.accessor<int64_t, 2>();
   for (int64_t b = 0; b < masked.size(0); ++b)
     for (int64_t i = 0; i < masked.size(1); ++i)
-      if (is_word(tok[b][i]) && uniform(rng) < rate) tok[b][i] = static_cast<int64_t>(Vocabulary::kMaskId);
+      if (is_word(tok[b][i]) && uniform01(rng) < rate) tok[b][i] = static_cast<int64_t>(Vocabulary::kMaskId);
   return masked.to(tokens.device());
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/vocabulary.h"
 #include "trainer/checkpoint.h"
 
 namespace loctex::trainer {
@@ -31,6 +32,18 @@ LocTexModelImpl::LocTexModelImpl(const ModelConfig& model, const ObjectiveConfig
     fusion.layers = model.fusion_layers;
     fusion.heads = model.text_heads;
     m_matching = register_module("matching", MatchingHead(fusion));
+  }
+  if (objectives.icmlm > 0) {
+    IcmlmHeadOptions icmlm;
+    icmlm.variant = parse_icmlm_variant(objectives.icmlm_head);
+    icmlm.visual_channels = channels;
+    icmlm.text_width = model.text_width;
+    icmlm.vocabulary_size = vocabulary_size;
+    icmlm.grid = model.image_size / 32;
+    icmlm.layers = objectives.icmlm_layers;
+    icmlm.heads = model.text_heads;
+    icmlm.hidden = objectives.icmlm_hidden;
+    m_icmlm = register_module("icmlm", IcmlmHead(icmlm));
   }
   m_log_scale = register_parameter("log_scale", torch::full({}, std::log(1.0 / objectives.temperature)));
   m_max_log_scale = std::log(1.0 / objectives.min_temperature);
@@ -66,6 +79,14 @@ ModelOutput LocTexModelImpl::forward(const torch::Tensor& images, const torch::T
   out.visual_features = features;
   out.text_features = text;
   return out;
+}
+
+torch::Tensor LocTexModelImpl::icmlm_logits(const torch::Tensor& visual_features,
+                                            const torch::Tensor& masked_tokens,
+                                            const torch::Tensor& positions) {
+  TORCH_CHECK(!m_icmlm.is_empty(), "the model has no ICMLM head (objectives.icmlm is 0)");
+  const auto padding = masked_tokens.eq(static_cast<int64_t>(core::Vocabulary::kPadId));
+  return m_icmlm(visual_features, m_text(masked_tokens), positions, padding);
 }
 
 torch::Tensor LocTexModelImpl::visual_tokens(const torch::Tensor& visual_features) {

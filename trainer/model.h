@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "trainer/config.h"
+#include "trainer/icmlm.h"
 #include "trainer/itm.h"
 #include "trainer/resnet.h"
 #include "trainer/text_encoder.h"
@@ -45,6 +46,11 @@ class LocTexModelImpl : public torch::nn::Module {
   ResNet& backbone() { return m_backbone; }
   // The matching head (objectives itm and soft_mask); null when both are off.
   MatchingHead& matching() { return m_matching; }
+  // ICMLM: vocabulary logits [B, V] for the masked position of each caption
+  // (row of a caption without one: ignored by icmlm_loss). Encodes the
+  // masked captions with the shared text encoder.
+  torch::Tensor icmlm_logits(const torch::Tensor& visual_features, const torch::Tensor& masked_tokens,
+                             const torch::Tensor& positions);
   // Visual cells projected to the text width for the fusion encoder: [B, g*g, W].
   torch::Tensor visual_tokens(const torch::Tensor& visual_features);
   double temperature() const;
@@ -58,6 +64,7 @@ class LocTexModelImpl : public torch::nn::Module {
   torch::nn::Linear m_word_queries{nullptr};   // W → D per word
   torch::nn::Conv2d m_visual_tokens{nullptr};  // C → W per cell, for the fusion encoder
   MatchingHead m_matching{nullptr};
+  IcmlmHead m_icmlm{nullptr};
   torch::Tensor m_log_scale;  // log(1 / temperature), learned
   double m_max_log_scale = 0;
 };

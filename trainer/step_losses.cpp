@@ -3,6 +3,7 @@
 #include <random>
 
 #include "core/vocabulary.h"
+#include "trainer/icmlm.h"
 #include "trainer/itm.h"
 #include "trainer/objectives.h"
 
@@ -62,7 +63,8 @@ void add_matching_terms(LocTexModel& model, const ModelOutput& out, const torch:
 }  // namespace
 
 StepLosses compute_step_losses(LocTexModel& model, const Batch& batch, const ObjectiveConfig& o,
-                               std::uint64_t seed, std::int64_t step, const torch::Device& device) {
+                               const std::vector<int64_t>& icmlm_candidates, std::uint64_t seed,
+                               std::int64_t step, const torch::Device& device) {
   std::mt19937_64 rng(mix(seed ^ mix(static_cast<std::uint64_t>(step))));
   auto images = batch.images.to(device);
   auto tokens = batch.tokens.to(device);
@@ -83,11 +85,19 @@ StepLosses compute_step_losses(LocTexModel& model, const Batch& batch, const Obj
         trace_attention_loss(out.attention_logits, batch.heatmaps.to(device), batch.has_trace.to(device),
                              parse_trace_loss(o.trace_loss));
   if (o.itm > 0) add_matching_terms(model, out, tokens, batch, o, rng, device, losses);
+  if (o.icmlm > 0) {
+    const auto masked = mask_content_words(tokens, icmlm_candidates, rng);
+    const auto logits = model->icmlm_logits(out.visual_features, masked.tokens, masked.positions.to(device));
+    const auto targets = masked.targets.to(device);
+    losses.terms["icmlm"] = icmlm_loss(logits, targets);
+    losses.measures["icmlm_accuracy"] = icmlm_accuracy(logits, targets);
+  }
 
   const std::map<std::string, double> weights = {{"contrastive", o.contrastive},
                                                  {"focal_itc", o.focal_itc},
                                                  {"trace_attention", o.trace_attention},
                                                  {"itm", o.itm},
+                                                 {"icmlm", o.icmlm},
                                                  {"soft_mask", o.soft_mask}};
   losses.total = torch::zeros({}, images.options());
   for (const auto& [name, term] : losses.terms) losses.total = losses.total + weights.at(name) * term;

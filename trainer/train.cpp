@@ -13,6 +13,7 @@
 #include "trainer/batch_loader.h"
 #include "trainer/checkpoint.h"
 #include "trainer/export.h"
+#include "trainer/icmlm.h"
 #include "trainer/model.h"
 #include "trainer/schedule.h"
 #include "trainer/step_losses.h"
@@ -97,6 +98,7 @@ void write_config(const TrainConfig& config) {
 Json StepMetrics::to_json() const {
   Json json = {{"step", step}, {"epoch", epoch}, {"lr", lr}, {"loss", loss}};
   for (const auto& [name, value] : terms) json[name] = value;
+  for (const auto& [name, value] : measures) json[name] = value;
   json["temperature"] = temperature;
   json["samples_per_s"] = samples_per_second;
   json["data_wait"] = data_wait_fraction;
@@ -159,6 +161,8 @@ TrainSummary train(const TrainConfig& config, bool resume, const TrainObserver& 
   loading.skip_batches = summary.start_step;
   BatchLoader loader(config.data, vocabulary, loading);
 
+  const auto masking_candidates =
+      icmlm_candidates(vocabulary, static_cast<std::size_t>(config.objectives.icmlm_candidates));
   model->train();
   const auto run_start = Clock::now();
   auto window_start = run_start;
@@ -181,7 +185,8 @@ TrainSummary train(const TrainConfig& config, bool resume, const TrainObserver& 
     const double lr = learning_rate(config.optim, step);
     set_learning_rate(optimizer, lr);
 
-    const auto losses = compute_step_losses(model, *batch, config.objectives, config.seed, step, device);
+    const auto losses =
+        compute_step_losses(model, *batch, config.objectives, masking_candidates, config.seed, step, device);
     const auto& loss = losses.total;
     const auto& terms = losses.terms;
 
@@ -204,6 +209,7 @@ TrainSummary train(const TrainConfig& config, bool resume, const TrainObserver& 
       metrics_line.lr = lr;
       metrics_line.loss = loss.item<double>();
       for (const auto& [name, value] : terms) metrics_line.terms[name] = value.item<double>();
+      metrics_line.measures = losses.measures;
       metrics_line.temperature = model->temperature();
       metrics_line.samples_per_second = elapsed > 0 ? static_cast<double>(window_samples) / elapsed : 0;
       metrics_line.data_wait_fraction = elapsed > 0 ? (wait - window_wait) / elapsed : 0;

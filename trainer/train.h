@@ -20,8 +20,9 @@ struct StepMetrics {
   std::int64_t step = 0;  // optimiser steps done
   std::int64_t epoch = 0;
   double lr = 0;
-  double loss = 0;                      // the weighted sum
-  std::map<std::string, double> terms;  // each objective's unweighted loss
+  double loss = 0;                         // the weighted sum
+  std::map<std::string, double> terms;     // each objective's unweighted loss
+  std::map<std::string, double> measures;  // other per-step figures, e.g. icmlm_accuracy
   double temperature = 0;
   double samples_per_second = 0;  // over the steps since the previous line
   double data_wait_fraction = 0;  // share of that time spent waiting for batches
