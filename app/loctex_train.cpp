@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "core/atomic_file.h"
 #include "core/progress.h"
 #include "trainer/config.h"
 #include "trainer/train.h"
@@ -30,6 +32,7 @@ constexpr const char* kFooter = R"(Examples:
   loctex-train --shards dataset --out runs/first --resume
   loctex-train --config run.json --print-config
   loctex-train export runs/first --out resnet18.pt
+  loctex-train eval runs/first --objects synth/objects.jsonl --baseline runs/no-trace --out report.json
 
 Keys of --config are those --print-config prints (docs/trainer.md lists them);
 flags override the file. The run folder holds config.json, metrics.jsonl (one
@@ -48,6 +51,8 @@ std::atomic<bool> g_stop{false};
 extern "C" void request_stop(int) { g_stop.store(true); }
 
 struct Flags {
+  tr::EvalRequest eval;
+  std::string eval_out;
   std::string config_file;
   bool resume = false;
   bool json = false;
@@ -64,6 +69,60 @@ void print_summary(const tr::TrainSummary& s) {
   std::fprintf(stderr, "loss %.4f", s.last.loss);
   for (const auto& [name, value] : s.last.terms) std::fprintf(stderr, "  %s %.4f", name.c_str(), value);
   std::fprintf(stderr, "  temperature %.4f\ncheckpoint %s\n", s.last.temperature, s.checkpoint.c_str());
+}
+
+// One line of the comparison table: `path` into each report, "-" when absent.
+void print_row(const char* label, const std::vector<std::string>& path,
+               const std::vector<const Json*>& reports) {
+  std::fprintf(stderr, "  %-26s", label);
+  for (const Json* report : reports) {
+    const Json* value = report;
+    for (const auto& key : path)
+      value = value && value->is_object() && value->contains(key) ? &(*value)[key] : nullptr;
+    if (value && value->is_number())
+      std::fprintf(stderr, " %10.3f", value->get<double>());
+    else
+      std::fprintf(stderr, " %10s", "-");
+  }
+  std::fprintf(stderr, "\n");
+}
+
+void print_comparison(const Json& result) {
+  std::vector<const Json*> reports = {&result["trained"]};
+  std::string header = "  " + std::string(26, ' ') + "    trained";
+  if (result.contains("random")) {
+    reports.push_back(&result["random"]);
+    header += "     random";
+  }
+  if (result.contains("baseline")) {
+    reports.push_back(&result["baseline"]["report"]);
+    header += "   baseline";
+  }
+  std::fprintf(stderr, "%s\n", header.c_str());
+  print_row("val pairs", {"retrieval", "pairs"}, reports);
+  print_row("R@1 image->text", {"retrieval", "image_to_text", "r1"}, reports);
+  print_row("R@5 image->text", {"retrieval", "image_to_text", "r5"}, reports);
+  print_row("R@1 text->image", {"retrieval", "text_to_image", "r1"}, reports);
+  print_row("R@1 chance", {"retrieval", "chance_r1"}, reports);
+  print_row("pointing (trace top 50%)", {"attention", "pointing_accuracy"}, reports);
+  print_row("pointing chance", {"attention", "chance_pointing"}, reports);
+  print_row("KL(trace || attention)", {"attention", "kl"}, reports);
+  print_row("box pointing", {"attention", "box_pointing_accuracy"}, reports);
+  print_row("box pointing chance", {"attention", "chance_box_pointing"}, reports);
+  print_row("probe: shape", {"probe", "shape", "accuracy"}, reports);
+  print_row("probe: colour", {"probe", "colour", "accuracy"}, reports);
+}
+
+int run_eval(const Flags& flags) {
+  const auto result = tr::evaluate_runs(flags.eval);
+  if (!flags.eval_out.empty()) {
+    loctex::core::AtomicFile file(flags.eval_out);
+    file.stream() << result.dump(2) << "\n";
+    file.commit();
+  }
+  if (!flags.quiet) print_comparison(result);
+  if (flags.json) std::cout << result.dump(2) << "\n";
+  return kOk;
 }
 
 int run_train(tr::TrainConfig config, const Flags& flags) {
@@ -138,6 +197,31 @@ int main(int argc, char** argv) {
       "  python3 -c \"import torch, torchvision; m = torchvision.models.resnet18(); "
       "m.load_state_dict(torch.load('resnet18.pt'))\"\n");
 
+  auto* evaluator =
+      cli.add_subcommand("eval",
+                         "Retrieval, attention-trace alignment and a linear probe on the validation shards, "
+                         "against a random model and an optional baseline run");
+  evaluator->add_option("run", flags.eval.run, "Run folder (its latest checkpoint) or a checkpoint file")
+      ->required();
+  evaluator->add_option("--baseline", flags.eval.baseline,
+                        "Another run to compare with, e.g. one trained with --trace-attention-weight 0");
+  evaluator->add_option("--objects", flags.eval.objects,
+                        "loctex-synth's objects.jsonl: box pointing and the shape and colour probe");
+  evaluator->add_option("--shards", flags.eval.shards, "Shards to evaluate on (default: the run's)");
+  evaluator->add_option("--out", flags.eval_out, "Write the JSON report to this file");
+  evaluator->add_option("--batch-size", flags.eval.batch_size, "Samples per forward pass")
+      ->check(CLI::PositiveNumber);
+  evaluator->add_option("-j,--threads", flags.eval.threads, "Torch threads; 0 uses every core")
+      ->check(CLI::NonNegativeNumber);
+  evaluator->add_option("--device", flags.eval.device, "cpu, cuda or cuda:N");
+  evaluator->add_flag("!--no-random", flags.eval.random_baseline, "Skip the randomly initialised baseline");
+  evaluator->add_flag("--json", flags.json, "Print the JSON report on stdout");
+  evaluator->add_flag("-q,--quiet", flags.quiet, "No table on stderr");
+  evaluator->footer(
+      "Example:\n  loctex-train eval runs/first --objects synth/objects.jsonl --baseline runs/no-trace\n"
+      "The table on stderr compares the run, a random model of the same architecture and the baseline;\n"
+      "docs/trainer.md defines each measure.\n");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -146,6 +230,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (evaluator->parsed()) return run_eval(flags);
     if (exporter->parsed()) {
       const auto written = tr::export_run_backbone(flags.export_source, flags.export_out);
       if (!flags.quiet) std::fprintf(stderr, "wrote %s from %s\n", flags.export_out.c_str(), written.c_str());

@@ -27,7 +27,7 @@ struct Set {
     const auto build =
         run("loctex-build-dataset",
             q(dir / "synth" / "narratives.jsonl") + " --images " + q(dir / "synth" / "images") + " --out " +
-                q(shards) + " --image-size 64 --heatmap-size 8 -q",
+                q(shards) + " --image-size 64 --heatmap-size 8 --val-fraction 0.3 -q",
             dir);
     EXPECT_EQ(build.exit_code, 0) << build.err;
     loctex::testing::write_text(
@@ -112,6 +112,31 @@ TEST(train_cli_test, trains_resumes_and_exports_for_python) {
   for (std::size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) output.append(buf, n);
   EXPECT_EQ(pclose(pipe), 0) << output;
   EXPECT_EQ(output, "ok\n");
+
+  // eval: the run, a random model and a baseline, in a table and a JSON file.
+  r = run("loctex-train",
+          "eval " + q(out) + " --objects " + q(set.dir / "synth" / "objects.jsonl") + " --baseline " +
+              q(out) + " --out " + q(set.dir / "report.json") + " -j 1 --json",
+          set.dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* row : {"R@1 image->text", "pointing (trace top 50%)", "box pointing", "probe: shape"})
+    EXPECT_NE(r.err.find(row), std::string::npos) << row;
+  const auto report = Json::parse(r.out);
+  EXPECT_EQ(report, Json::parse(loctex::testing::read_text(set.dir / "report.json")));
+  EXPECT_EQ(report["step"], 4);
+  for (const char* which : {"trained", "random"}) {
+    const auto& retrieval = report[which]["retrieval"];
+    EXPECT_GT(retrieval["pairs"].get<int>(), 0) << which;
+    EXPECT_DOUBLE_EQ(retrieval["chance_r1"].get<double>(), 1.0 / retrieval["pairs"].get<double>());
+    EXPECT_TRUE(report[which]["attention"].contains("box_pointing_accuracy")) << which;
+  }
+  // The baseline is the same run here, so its report equals the trained one
+  // (but for the time taken).
+  auto trained = report["trained"];
+  auto baseline = report["baseline"]["report"];
+  trained.erase("seconds");
+  baseline.erase("seconds");
+  EXPECT_EQ(trained, baseline);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "pipeline/manifest.h"
 #include "pipeline/shard_reader.h"
 #include "trainer/batch_loader.h"
+#include "trainer/train.h"
 
 namespace loctex::trainer {
 namespace {
@@ -619,6 +620,32 @@ Json to_json(const EvalReport& report) {
   json["skipped_samples"] = report.skipped_samples;
   json["seconds"] = report.seconds;
   return json;
+}
+
+Json evaluate_runs(const EvalRequest& request) {
+  EvalOptions options;
+  options.shards = request.shards;
+  options.objects = request.objects;
+  options.batch_size = request.batch_size;
+  options.threads = request.threads;
+  options.device = request.device;
+  auto loaded = load_model(request.run);
+  Json out = {
+      {"run", request.run.string()}, {"checkpoint", loaded.checkpoint.string()}, {"step", loaded.step}};
+  out["trained"] = to_json(evaluate(loaded.model, loaded.config, options));
+  if (request.random_baseline) {
+    const auto vocabulary_size = loaded.model->text_vocabulary_size();
+    auto fresh = random_model(loaded.config, vocabulary_size, loaded.config.seed);
+    out["random"] = to_json(evaluate(fresh, loaded.config, options));
+  }
+  if (!request.baseline.empty()) {
+    auto baseline = load_model(request.baseline);
+    out["baseline"] = {{"run", request.baseline.string()},
+                       {"checkpoint", baseline.checkpoint.string()},
+                       {"step", baseline.step},
+                       {"report", to_json(evaluate(baseline.model, baseline.config, options))}};
+  }
+  return out;
 }
 
 }  // namespace loctex::trainer

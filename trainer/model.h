@@ -44,6 +44,7 @@ class LocTexModelImpl : public torch::nn::Module {
   torch::Tensor embed_captions(const torch::Tensor& tokens);
 
   ResNet& backbone() { return m_backbone; }
+  int64_t text_vocabulary_size() const { return m_text->options().vocabulary_size; }
   // The matching head (objectives itm and soft_mask); null when both are off.
   MatchingHead& matching() { return m_matching; }
   // ICMLM: vocabulary logits [B, V] for the masked position of each caption

@@ -1,7 +1,7 @@
 #pragma once
-// One training run: LocTex pretraining on the builder's shards, with
-// checkpoints, metrics.jsonl and exact resume. Torch-free, for the command
-// line and the app.
+// The trainer's runs as the command line and the app drive them: train (with
+// checkpoints, metrics.jsonl and exact resume), export the backbone, and
+// evaluate against baselines. Torch-free, so that including it is cheap.
 
 #include <cstdint>
 #include <filesystem>
@@ -64,5 +64,25 @@ TrainSummary train(const TrainConfig& config, bool resume = false, const TrainOb
 // Returns the checkpoint used. Throws std::runtime_error naming the path.
 std::filesystem::path export_run_backbone(const std::filesystem::path& source,
                                           const std::filesystem::path& out);
+
+}  // namespace loctex::trainer
+
+namespace loctex::trainer {
+
+struct EvalRequest {
+  std::filesystem::path run;       // a run folder or a checkpoint file
+  std::filesystem::path baseline;  // optional: another run (e.g. trained without trace_attention)
+  bool random_baseline = true;     // also evaluate the run's architecture freshly initialised
+  std::filesystem::path shards;    // empty: the run's data.shards
+  std::filesystem::path objects;   // optional: loctex-synth's objects.jsonl (box pointing, probe)
+  std::int64_t batch_size = 64;
+  int threads = 0;  // 0: every core
+  std::string device = "cpu";
+};
+
+// {"run", "checkpoint", "step", "trained": report, "random": report,
+//  "baseline": {"run", "checkpoint", "step", "report"}} with the report of
+// trainer/evaluate.h's to_json(). Throws as evaluate() does.
+nlohmann::ordered_json evaluate_runs(const EvalRequest& request);
 
 }  // namespace loctex::trainer
