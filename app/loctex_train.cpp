@@ -14,6 +14,7 @@
 
 #include "core/atomic_file.h"
 #include "core/progress.h"
+#include "trainer/attention_overlay.h"
 #include "trainer/config.h"
 #include "trainer/train.h"
 
@@ -33,6 +34,7 @@ constexpr const char* kFooter = R"(Examples:
   loctex-train --config run.json --print-config
   loctex-train export runs/first --out resnet18.pt
   loctex-train eval runs/first --objects synth/objects.jsonl --baseline runs/no-trace --out report.json
+  loctex-train overlays runs/first --out overlays --samples 4
 
 Keys of --config are those --print-config prints (docs/trainer.md lists them);
 flags override the file. The run folder holds config.json, metrics.jsonl (one
@@ -51,6 +53,7 @@ std::atomic<bool> g_stop{false};
 extern "C" void request_stop(int) { g_stop.store(true); }
 
 struct Flags {
+  tr::AttentionOverlayOptions overlays;
   tr::EvalRequest eval;
   std::string eval_out;
   std::string config_file;
@@ -122,6 +125,15 @@ int run_eval(const Flags& flags) {
   }
   if (!flags.quiet) print_comparison(result);
   if (flags.json) std::cout << result.dump(2) << "\n";
+  return kOk;
+}
+
+int run_overlays(const Flags& flags) {
+  const auto report = tr::write_attention_overlays(flags.overlays);
+  if (!flags.quiet)
+    std::fprintf(stderr, "wrote %zu files for %zu samples (%zu words) from %s (step %lld) into %s\n",
+                 report.files, report.samples, report.words, report.checkpoint.c_str(),
+                 static_cast<long long>(report.step), flags.overlays.out.c_str());
   return kOk;
 }
 
@@ -222,6 +234,27 @@ int main(int argc, char** argv) {
       "The table on stderr compares the run, a random model of the same architecture and the baseline;\n"
       "docs/trainer.md defines each measure.\n");
 
+  // Synthetic narratives trace nearly every word: 20-40 rows a sheet.
+  flags.overlays.style.tile_side = 160;
+  auto* overlays = cli.add_subcommand(
+      "overlays", "Per validation sample, a sheet of each traced word's attention beside its trace heatmap");
+  overlays->add_option("run", flags.overlays.run, "Run folder (its latest checkpoint) or a checkpoint file")
+      ->required();
+  overlays->add_option("-o,--out", flags.overlays.out, "Folder for OUT/<key>/sheet.png")->required();
+  overlays->add_option("--samples", flags.overlays.max_samples, "Validation samples, in order")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  overlays->add_option("--shards", flags.overlays.shards, "Shards to draw from (default: the run's)");
+  overlays->add_option("--tile", flags.overlays.style.tile_side, "Tile side in pixels")
+      ->capture_default_str()
+      ->check(CLI::Range(16, 4096));
+  overlays->add_flag("--per-word", flags.overlays.per_word, "Also one PNG per word, beside the sheet");
+  overlays->add_option("-j,--threads", flags.overlays.threads, "Torch threads; 0 uses every core")
+      ->check(CLI::NonNegativeNumber);
+  overlays->add_option("--device", flags.overlays.device, "cpu, cuda or cuda:N");
+  overlays->add_flag("-q,--quiet", flags.quiet, "No summary on stderr");
+  overlays->footer("Example:\n  loctex-train overlays runs/first --out overlays --samples 4 --tile 160\n");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -231,6 +264,7 @@ int main(int argc, char** argv) {
 
   try {
     if (evaluator->parsed()) return run_eval(flags);
+    if (overlays->parsed()) return run_overlays(flags);
     if (exporter->parsed()) {
       const auto written = tr::export_run_backbone(flags.export_source, flags.export_out);
       if (!flags.quiet) std::fprintf(stderr, "wrote %s from %s\n", flags.export_out.c_str(), written.c_str());

@@ -137,6 +137,16 @@ TEST(train_cli_test, trains_resumes_and_exports_for_python) {
   trained.erase("seconds");
   baseline.erase("seconds");
   EXPECT_EQ(trained, baseline);
+
+  // overlays: one sheet per validation sample asked for.
+  r = run("loctex-train", "overlays " + q(out) + " --out " + q(set.dir / "overlays") + " --samples 2 -j 1",
+          set.dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::size_t sheets = 0;
+  for (const auto& entry : fs::directory_iterator(set.dir / "overlays"))
+    sheets += fs::exists(entry.path() / "sheet.png") ? 1 : 0;
+  EXPECT_EQ(sheets, 2u);
+  EXPECT_NE(r.err.find("for 2 samples"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "pipeline/manifest.h"
 #include "pipeline/shard_reader.h"
 #include "trainer/batch_loader.h"
+#include "trainer/device.h"
 #include "trainer/train.h"
 
 namespace loctex::trainer {
@@ -30,14 +31,6 @@ using Clock = std::chrono::steady_clock;
 
 // Query rows per block of similarities in retrieval_ranks: 1024 × N floats.
 constexpr std::int64_t kRankBlock = 1024;
-
-torch::Device pick_device(const std::string& name) {
-  const torch::Device device(name);
-  if (device.is_cuda() && !torch::cuda::is_available())
-    throw std::invalid_argument("device: " + name +
-                                " asked for, but this libtorch build sees no CUDA device");
-  return device;
-}
 
 // What a sample's KEY.json says, as far as evaluation needs it.
 struct SampleMeta {

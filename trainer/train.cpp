@@ -12,6 +12,7 @@
 #include "core/vocabulary.h"
 #include "trainer/batch_loader.h"
 #include "trainer/checkpoint.h"
+#include "trainer/device.h"
 #include "trainer/export.h"
 #include "trainer/icmlm.h"
 #include "trainer/model.h"
@@ -43,14 +44,6 @@ std::string resumable_config(const TrainConfig& config) {
   json["data"].erase("workers");
   json["data"].erase("prefetch");
   return json.dump();
-}
-
-torch::Device pick_device(const std::string& name) {
-  const torch::Device device(name);
-  if (device.is_cuda() && !torch::cuda::is_available())
-    throw std::invalid_argument("device: " + name +
-                                " asked for, but this libtorch build sees no CUDA device");
-  return device;
 }
 
 // AdamW with weight decay on weight matrices and kernels only: biases, norms

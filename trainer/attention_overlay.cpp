@@ -1,0 +1,289 @@
+#include "trainer/attention_overlay.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include "core/atomic_file.h"
+#include "core/vocabulary.h"
+#include "pipeline/manifest.h"
+#include "pipeline/shard_reader.h"
+#include "trainer/batch_loader.h"
+#include "trainer/device.h"
+#include "trainer/model.h"
+
+namespace loctex::trainer {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+// Samples per forward pass: enough for the usual handful in one batch.
+constexpr std::int64_t kBatchSize = 16;
+
+void check_style(const core::OverlayStyle& style) {
+  if (style.tile_side < 16 || style.tile_side > 4096)
+    throw std::invalid_argument("tile_side must be 16 to 4096 pixels, got " +
+                                std::to_string(style.tile_side));
+  if (!(style.alpha >= 0.0 && style.alpha <= 1.0))
+    throw std::invalid_argument("alpha must be in [0, 1], got " + std::to_string(style.alpha));
+}
+
+void validate(const AttentionOverlayOptions& o) {
+  if (o.out.empty()) throw std::invalid_argument("out: an output folder is needed");
+  if (o.max_samples < 1) throw std::invalid_argument("max_samples must be at least 1");
+  if (o.threads < 0) throw std::invalid_argument("threads must be at least 0");
+  check_style(o.style);
+}
+
+std::string format_peak(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", p);
+  return buf;
+}
+
+void check_sample(const AttentionSample& s) {
+  if (s.image_size < 1 || s.bgr.size() != 3 * static_cast<std::size_t>(s.image_size) * s.image_size)
+    throw std::invalid_argument("sample " + s.key + ": " + std::to_string(s.bgr.size()) +
+                                " bytes of pixels for a side of " + std::to_string(s.image_size));
+  const auto cells =
+      static_cast<std::size_t>(std::max(s.grid, 0)) * static_cast<std::size_t>(std::max(s.grid, 0));
+  for (const auto& w : s.words)
+    if (s.grid < 1 || w.attention.size() != cells || w.trace.size() != cells)
+      throw std::invalid_argument(
+          "sample " + s.key + ", word " + w.text + ": maps of " + std::to_string(w.attention.size()) +
+          " and " + std::to_string(w.trace.size()) + " cells for a grid of " + std::to_string(s.grid));
+}
+
+// The crop at tile size; const_cast only to wrap the bytes, which are not written.
+cv::Mat base_tile(const AttentionSample& s, int side) {
+  const cv::Mat crop(s.image_size, s.image_size, CV_8UC3, const_cast<std::uint8_t*>(s.bgr.data()));
+  return core::scale_to_side(crop, side);
+}
+
+// Row `w`: [model | trace], each with its label band.
+cv::Mat row_of(const cv::Mat& base, const AttentionSample& s, const WordAttention& w, double alpha) {
+  const auto tile = [&](const std::vector<float>& map, const char* what) {
+    const std::vector<double> cells(map.begin(), map.end());
+    const double peak = cells.empty() ? 0.0 : *std::max_element(cells.begin(), cells.end());
+    return core::label_tile(core::blend_heatmap(base, cells, s.grid, alpha),
+                            w.text + ": " + what + " (peak " + format_peak(peak) + ")");
+  };
+  cv::Mat row;
+  cv::hconcat(tile(w.attention, "model"), tile(w.trace, "trace"), row);
+  return row;
+}
+
+// ---- from the model -------------------------------------------------------
+
+// What KEY.json says of a sample, as far as the overlays need it.
+struct SampleText {
+  std::string caption;
+  std::vector<std::string> words;
+};
+
+// The caption and words of `keys`, read from KEY.json in the val shards;
+// stops reading once every key is found.
+std::map<std::string, SampleText> read_texts(const fs::path& shards, const std::set<std::string>& keys) {
+  std::map<std::string, SampleText> out;
+  if (keys.empty()) return out;
+  for (const auto& shard : pipeline::read_manifest(shards / pipeline::kManifestName).shards) {
+    if (shard.split != pipeline::Split::val) continue;
+    const fs::path path = shards / shard.name;
+    pipeline::ShardReader reader(path);
+    while (auto sample = reader.next()) {
+      if (!keys.contains(sample->key)) continue;
+      const auto it = sample->files.find("json");
+      if (it == sample->files.end()) continue;  // the loader could not have decoded it either
+      try {
+        const Json json = Json::parse(it->second);
+        SampleText text;
+        text.caption = json.at("caption").get<std::string>();
+        for (const auto& word : json.at("words")) text.words.push_back(word.at("text").get<std::string>());
+        out.emplace(sample->key, std::move(text));
+      } catch (const std::exception& e) {
+        throw std::runtime_error(path.string() + ": " + sample->key + ".json: " + e.what());
+      }
+      if (out.size() == keys.size()) return out;
+    }
+  }
+  return out;
+}
+
+// One batch image [3, S, S] (normalised RGB planes) back to 8-bit BGR pixels.
+std::vector<std::uint8_t> to_bgr(const torch::Tensor& image) {
+  const auto size = image.size(1);
+  const auto rgb = image.contiguous();
+  const auto* data = rgb.data_ptr<float>();
+  const auto plane = static_cast<std::size_t>(size * size);
+  std::vector<std::uint8_t> bgr(3 * plane);
+  for (std::size_t i = 0; i < plane; ++i)
+    for (int c = 0; c < 3; ++c) {
+      const double v = (data[static_cast<std::size_t>(c) * plane + i] * kImageStd[c] + kImageMean[c]) * 255.0;
+      bgr[3 * i + static_cast<std::size_t>(2 - c)] =
+          static_cast<std::uint8_t>(std::clamp(std::lround(v), 0L, 255L));
+    }
+  return bgr;
+}
+
+}  // namespace
+
+std::vector<unsigned char> render_attention_sheet(const AttentionSample& sample,
+                                                  const core::OverlayStyle& style) {
+  check_style(style);
+  check_sample(sample);
+  const cv::Mat base = base_tile(sample, style.tile_side);
+  std::vector<cv::Mat> tiles;
+  for (const auto& w : sample.words) tiles.push_back(row_of(base, sample, w, style.alpha));
+  return core::encode_png(core::tile_sheet(sample.caption, tiles, 1, 2 * base.cols));
+}
+
+std::vector<unsigned char> render_attention_row(const AttentionSample& sample, std::size_t word,
+                                                const core::OverlayStyle& style) {
+  if (word >= sample.words.size())
+    throw std::out_of_range("row " + std::to_string(word) + " of " + std::to_string(sample.words.size()));
+  check_style(style);
+  check_sample(sample);
+  return core::encode_png(
+      row_of(base_tile(sample, style.tile_side), sample, sample.words[word], style.alpha));
+}
+
+AttentionOverlayReport write_attention_overlays(const AttentionOverlayOptions& options) {
+  validate(options);
+  const auto device = pick_device(options.device);
+  // load_model would call a missing folder a checkpoint it cannot read.
+  if (!fs::exists(options.run))
+    throw std::runtime_error("cannot read run " + options.run.string() + ": no such folder or checkpoint");
+  auto loaded = load_model(options.run);
+  AttentionOverlayReport report;
+  report.checkpoint = loaded.checkpoint;
+  report.step = loaded.step;
+  const TrainConfig& config = loaded.config;
+  const int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
+  torch::set_num_threads(std::max(1, threads));
+
+  const fs::path shards = options.shards.empty() ? config.data.shards : options.shards;
+  if (shards.empty()) throw std::invalid_argument("no shards folder: set shards or the run's data.shards");
+  const auto vocabulary = core::Vocabulary::load(shards / pipeline::kVocabName);
+  if (static_cast<std::int64_t>(vocabulary.size()) > loaded.model->text_vocabulary_size())
+    throw std::invalid_argument((shards / pipeline::kVocabName).string() + " holds " +
+                                std::to_string(vocabulary.size()) + " tokens, the model was built for " +
+                                std::to_string(loaded.model->text_vocabulary_size()) +
+                                ": shards of another build?");
+
+  // ======== THE MODEL ON THE FIRST VAL SAMPLES ========
+  DataConfig data = config.data;
+  data.shards = shards;
+  data.workers = 1;
+  data.prefetch = 2;
+  LoaderOptions loading;
+  loading.split = "val";
+  loading.batch_size = std::min(options.max_samples, kBatchSize);
+  loading.image_size = config.model.image_size;
+  loading.max_words = config.model.max_words;
+  loading.augment = false;
+  loading.shuffle = false;
+  loading.repeat = false;
+  const int grid = config.model.image_size / 32;
+  const auto cells = static_cast<std::size_t>(grid) * static_cast<std::size_t>(grid);
+
+  auto& model = loaded.model;
+  model->to(device);
+  model->eval();
+  torch::NoGradGuard no_grad;
+
+  std::vector<AttentionSample> samples;
+  // Per sample: (caption position, attention, trace) of each traced word;
+  // the words' text comes from KEY.json afterwards.
+  std::vector<std::vector<WordAttention>> rows;
+  {
+    BatchLoader loader(data, vocabulary, loading);
+    while (static_cast<std::int64_t>(samples.size()) < options.max_samples) {
+      auto batch = loader.next();
+      if (!batch) break;
+      const auto out = model->forward(batch->images.to(device), batch->tokens.to(device));
+      // shape: (B, L, g*g), each row summing to 1
+      const auto attention =
+          torch::softmax(out.attention_logits, 2).to(torch::kCPU, torch::kFloat).contiguous();
+      const auto heatmaps = batch->heatmaps.reshape({batch->heatmaps.size(0), batch->heatmaps.size(1), -1})
+                                .to(torch::kFloat)
+                                .contiguous();
+      const auto has_trace = batch->has_trace.to(torch::kBool).contiguous();
+      const auto traced = has_trace.accessor<bool, 2>();
+      const auto length = has_trace.size(1);
+      const float* attention_data = attention.data_ptr<float>();
+      const float* heatmap_data = heatmaps.data_ptr<float>();
+      for (std::size_t b = 0; b < batch->keys.size(); ++b) {
+        if (static_cast<std::int64_t>(samples.size()) == options.max_samples) break;
+        const auto i = static_cast<std::int64_t>(b);
+        AttentionSample sample;
+        sample.key = batch->keys[b];
+        sample.image_size = config.model.image_size;
+        sample.bgr = to_bgr(batch->images[i]);
+        sample.grid = grid;
+        std::vector<WordAttention> words;
+        for (std::int64_t position = 1; position < length; ++position) {
+          if (!traced[i][position]) continue;
+          WordAttention w;
+          w.index = static_cast<std::size_t>(position - 1);
+          const auto offset = static_cast<std::size_t>(i * length + position) * cells;
+          const float* a = attention_data + offset;
+          const float* h = heatmap_data + offset;
+          w.attention.assign(a, a + cells);
+          w.trace.assign(h, h + cells);
+          words.push_back(std::move(w));
+        }
+        samples.push_back(std::move(sample));
+        rows.push_back(std::move(words));
+      }
+    }
+    report.skipped_samples = loader.stats().skipped_samples;
+  }
+
+  // ======== WORDS, RENDERING, FILES ========
+  std::set<std::string> keys;
+  for (const auto& s : samples) keys.insert(s.key);
+  const auto texts = read_texts(shards, keys);
+  for (std::size_t k = 0; k < samples.size(); ++k) {
+    AttentionSample& sample = samples[k];
+    const auto text = texts.find(sample.key);
+    if (text == texts.end())  // the loader read it from these shards a moment ago
+      throw std::runtime_error("sample " + sample.key + ": no KEY.json in the val shards of " +
+                               shards.string());
+    sample.caption = text->second.caption;
+    sample.words = std::move(rows[k]);
+    for (auto& w : sample.words)
+      w.text = w.index < text->second.words.size() ? text->second.words[w.index] : "?";
+
+    // Every file of the sample rendered before the first is written: a
+    // failure to render leaves no half-written folder.
+    std::vector<std::pair<std::string, std::vector<unsigned char>>> pngs;
+    pngs.emplace_back("sheet.png", render_attention_sheet(sample, options.style));
+    for (std::size_t r = 0; options.per_word && r < sample.words.size(); ++r)
+      pngs.emplace_back(core::word_overlay_file_name(sample.words[r].index, sample.words[r].text),
+                        render_attention_row(sample, r, options.style));
+    const fs::path folder = options.out / core::safe_file_name(sample.key);
+    for (const auto& [name, png] : pngs)
+      core::write_file_atomically(folder / name,
+                                  std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+    report.files += pngs.size();
+    report.words += sample.words.size();
+    ++report.samples;
+  }
+  return report;
+}
+
+}  // namespace loctex::trainer
