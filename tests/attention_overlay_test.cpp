@@ -25,6 +25,7 @@
 #include "trainer/batch_loader.h"
 #include "trainer/model.h"
 #include "trainer/train.h"
+#include "trainer_support.h"
 
 namespace {
 
@@ -161,42 +162,17 @@ class attention_overlay_run_test : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     s_dir = new TempDir;
-    loctex::core::SynthOptions synth;
-    synth.count = 32;
-    synth.width = 128;
-    synth.height = 96;
-    synth.seed = 11;
-    loctex::core::write_synthetic_set(synth, *s_dir / "synth");
-    loctex::pipeline::BuildOptions build;
-    build.inputs = {*s_dir / "synth" / "narratives.jsonl"};
-    build.image_root = *s_dir / "synth" / "images";
-    build.output = *s_dir / "shards";
-    build.image.shorter_side = 72;
-    build.heatmap.grid = 8;
-    build.shard_samples = 16;
-    build.val_fraction = 0.25;
-    build.threads = 2;
-    loctex::pipeline::build_dataset(build);
+    loctex::testing::ShardSetOptions set;
+    set.count = 32;
+    set.seed = 11;
+    set.val_fraction = 0.25;
+    const auto shards = loctex::testing::build_synthetic_shards(s_dir->path(), set).shards;
 
-    tr::TrainConfig c;
-    c.data.shards = *s_dir / "shards";
-    c.data.workers = 1;
-    c.data.prefetch = 2;
-    c.output = *s_dir / "run";
+    auto c = loctex::testing::tiny_config(shards, *s_dir / "run");
     c.model.image_size = 96;  // a 3×3 grid
-    c.model.width = 0.125;
-    c.model.embed_dim = 32;
-    c.model.text_width = 32;
-    c.model.text_heads = 2;
-    c.model.text_layers = 1;
-    c.model.max_words = 24;
-    c.optim.batch_size = 8;
     c.optim.steps = 2;
     c.optim.warmup_steps = 1;
-    c.threads = 1;
     c.checkpoint_every = 2;
-    c.log_every = 1;
-    c.seed = 5;
     tr::train(c);
     s_config = new tr::TrainConfig(c);
   }

@@ -16,6 +16,7 @@
 #include "pipeline/builder.h"
 #include "test_support.h"
 #include "trainer/train.h"
+#include "trainer_support.h"
 
 namespace {
 
@@ -207,43 +208,30 @@ class evaluate_run_test : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     s_dir = new TempDir;
-    loctex::core::SynthOptions synth;
-    synth.count = 150;
-    synth.width = 128;
-    synth.height = 96;
-    synth.seed = 11;
-    s_synth = loctex::core::write_synthetic_set(synth, *s_dir / "synth");
-    loctex::pipeline::BuildOptions build;
-    build.inputs = {s_synth.narratives_file};
-    build.image_root = s_synth.images_dir;
-    build.output = *s_dir / "shards";
-    build.image.shorter_side = 96;
-    build.heatmap.grid = 8;
-    build.shard_samples = 64;
-    build.val_fraction = 0.3;
-    build.threads = 1;
-    s_build = loctex::pipeline::build_dataset(build);
+    loctex::testing::ShardSetOptions set;
+    set.count = 150;
+    set.seed = 11;
+    set.val_fraction = 0.3;
+    set.shorter_side = 96;
+    set.shard_samples = 64;
+    set.threads = 1;
+    const auto built = loctex::testing::build_synthetic_shards(s_dir->path(), set);
+    s_synth = built.synth;
+    s_build = built.build;
 
-    s_config.data.shards = build.output;
+    s_config = loctex::testing::tiny_config(built.shards, *s_dir / "run");
     s_config.data.workers = 2;
-    s_config.output = *s_dir / "run";
     s_config.model.image_size = 96;  // a 3×3 grid
-    s_config.model.width = 0.125;
-    s_config.model.embed_dim = 32;
-    s_config.model.text_width = 32;
-    s_config.model.text_heads = 2;
-    s_config.model.text_layers = 1;
     s_config.model.max_words = 32;
     s_config.optim.batch_size = 16;
     s_config.optim.steps = 150;
     s_config.optim.warmup_steps = 10;
     s_config.optim.lr = 3e-3;
-    s_config.threads = 1;  // ctest runs tests side by side: more threads would only contend
-    s_config.checkpoint_every = 1000;
+    s_config.checkpoint_every = 1000;  // one thread (tiny_config): ctest runs tests side by side
     s_config.log_every = 50;
     s_config.seed = 4;
     s_vocabulary_size =
-        static_cast<std::int64_t>(loctex::core::Vocabulary::load(build.output / "vocab.txt").size());
+        static_cast<std::int64_t>(loctex::core::Vocabulary::load(built.shards / "vocab.txt").size());
   }
   static void TearDownTestSuite() {
     delete s_dir;

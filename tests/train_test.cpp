@@ -8,13 +8,12 @@
 #include <cmath>
 #include <fstream>
 
-#include "core/synthetic.h"
 #include "core/vocabulary.h"
-#include "pipeline/builder.h"
 #include "test_support.h"
 #include "trainer/checkpoint.h"
 #include "trainer/model.h"
 #include "trainer/schedule.h"
+#include "trainer_support.h"
 
 namespace {
 
@@ -29,50 +28,15 @@ class train_test : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     s_dir = new TempDir;
-    loctex::core::SynthOptions synth;
-    synth.count = 40;
-    synth.width = 128;
-    synth.height = 96;
-    synth.seed = 3;
-    loctex::core::write_synthetic_set(synth, *s_dir / "synth");
-    loctex::pipeline::BuildOptions build;
-    build.inputs = {*s_dir / "synth" / "narratives.jsonl"};
-    build.image_root = *s_dir / "synth" / "images";
-    build.output = *s_dir / "shards";
-    build.image.shorter_side = 72;
-    build.heatmap.grid = 8;
-    build.shard_samples = 16;
-    build.val_fraction = 0.1;
-    build.threads = 2;
-    loctex::pipeline::build_dataset(build);
+    loctex::testing::build_synthetic_shards(s_dir->path());
   }
   static void TearDownTestSuite() {
     delete s_dir;
     s_dir = nullptr;
   }
 
-  // A model small enough for a few steps a second on one core.
   static tr::TrainConfig tiny(const std::string& run) {
-    tr::TrainConfig c;
-    c.data.shards = *s_dir / "shards";
-    c.data.workers = 1;
-    c.data.prefetch = 2;
-    c.output = *s_dir / run;
-    c.model.image_size = 64;
-    c.model.width = 0.125;
-    c.model.embed_dim = 32;
-    c.model.text_width = 32;
-    c.model.text_heads = 2;
-    c.model.text_layers = 1;
-    c.model.max_words = 24;
-    c.optim.batch_size = 8;
-    c.optim.steps = 6;
-    c.optim.warmup_steps = 2;
-    c.threads = 1;
-    c.checkpoint_every = 3;
-    c.log_every = 1;
-    c.seed = 5;
-    return c;
+    return loctex::testing::tiny_config(*s_dir / "shards", *s_dir / run);
   }
 
   static inline TempDir* s_dir = nullptr;
