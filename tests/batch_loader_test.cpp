@@ -18,12 +18,12 @@
 
 #include "core/synthetic.h"
 #include "core/vocabulary.h"
-#include "pipeline/builder.h"
 #include "pipeline/manifest.h"
 #include "pipeline/npy.h"
 #include "pipeline/shard_reader.h"
 #include "test_support.h"
 #include "trainer/augment.h"
+#include "trainer_support.h"
 
 namespace {
 
@@ -43,27 +43,21 @@ using loctex::testing::write_text;
 // 4 samples; a quarter goes to val.
 struct Dataset {
   TempDir dir;
-  fs::path out = dir / "dataset";
+  fs::path out;
   core::Vocabulary vocabulary;
   std::map<std::string, pl::ShardSample> samples;     // every split, by key
   std::map<std::string, std::set<std::string>> keys;  // split → keys
 
   Dataset() {
-    core::SynthOptions synth;
-    synth.count = 24;
-    synth.seed = 7;
-    synth.width = 96;
-    synth.height = 72;
-    core::write_synthetic_set(synth, dir / "synth");
-    pl::BuildOptions build;
-    build.inputs = {dir / "synth" / "narratives.jsonl"};
-    build.image_root = dir / "synth" / "images";
-    build.output = out;
-    build.image.shorter_side = 72;
-    build.threads = 2;
-    build.shard_samples = 4;
-    build.val_fraction = 0.25;
-    pl::build_dataset(build);
+    loctex::testing::ShardSetOptions set;
+    set.count = 24;
+    set.seed = 7;
+    set.width = 96;
+    set.height = 72;
+    set.grid = 16;
+    set.shard_samples = 4;
+    set.val_fraction = 0.25;
+    out = loctex::testing::build_synthetic_shards(dir.path(), set).shards;
     vocabulary = core::Vocabulary::load(out / "vocab.txt");
     for (const auto& shard : pl::read_manifest(out / "manifest.json").shards) {
       pl::ShardReader reader(out / shard.name);

@@ -6,8 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -18,12 +16,14 @@
 #include <vector>
 
 #include "test_support.h"
+#include "tool_run.h"
 #include "trainer/export.h"
 
 namespace {
 
 namespace tr = loctex::trainer;
 using loctex::testing::error_of;
+using loctex::testing::q;
 using loctex::testing::read_text;
 using loctex::testing::TempDir;
 using loctex::testing::write_text;
@@ -32,32 +32,12 @@ using loctex::testing::write_text;
 // python3 on PATH may be another one).
 constexpr const char* kPython = "/usr/bin/python3";
 
-// A path in single quotes for the shell (as tool_run.h's q, which needs LOCTEX_BIN_DIR).
-std::string q(const std::filesystem::path& p) {
-  std::string quoted(1, '\'');
-  quoted.append(p.string()).push_back('\'');
-  return quoted;
-}
-
-struct PythonRun {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together, so a failure shows the traceback
-};
-
-// Runs `script` (written into `dir`) with `args` (already shell-quoted).
-PythonRun run_python(const std::string& script, const std::string& args, const TempDir& dir) {
+// Runs `script` (written into `dir`) with `args` (already shell-quoted);
+// stdout and stderr together in `out`, so a failure shows the traceback.
+loctex::testing::ToolRun run_python(const std::string& script, const std::string& args, const TempDir& dir) {
   const auto file = dir / "script.py";
   write_text(file, script);
-  const std::string command = std::string(kPython) + " " + q(file) + " " + args + " 2>&1";
-  PythonRun r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return loctex::testing::run_command(std::string(kPython) + " " + q(file) + " " + args + " 2>&1");
 }
 
 // "KEY VALUE" lines of a script's output as a map; other lines are ignored.

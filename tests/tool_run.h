@@ -1,6 +1,6 @@
 #pragma once
 // Shared by the whole-program tests: run one of the built tools as a user
-// would, capturing its exit code, stdout and stderr.
+// would (or any command line), capturing its exit code, stdout and stderr.
 
 #include <sys/wait.h>
 
@@ -18,12 +18,9 @@ struct ToolRun {
   std::string err;  // stderr
 };
 
-// Runs LOCTEX_BIN_DIR/tool with `args` (already shell-quoted); stderr goes
-// through a file in `dir`.
-inline ToolRun run(const std::string& tool, const std::string& args, const TempDir& dir) {
-  const auto err_file = dir / "stderr.txt";
-  const std::string command =
-      std::string(LOCTEX_BIN_DIR) + "/" + tool + " " + args + " 2>" + err_file.string();
+// Runs a shell command line, capturing stdout; stderr goes where the command
+// line sends it.
+inline ToolRun run_command(const std::string& command) {
   ToolRun r;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return r;
@@ -32,9 +29,19 @@ inline ToolRun run(const std::string& tool, const std::string& args, const TempD
   while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.out.append(buf, n);
   const int status = pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+#ifdef LOCTEX_BIN_DIR
+// Runs LOCTEX_BIN_DIR/tool with `args` (already shell-quoted); stderr goes
+// through a file in `dir`.
+inline ToolRun run(const std::string& tool, const std::string& args, const TempDir& dir) {
+  const auto err_file = dir / "stderr.txt";
+  auto r = run_command(std::string(LOCTEX_BIN_DIR) + "/" + tool + " " + args + " 2>" + err_file.string());
   r.err = read_text(err_file);
   return r;
 }
+#endif
 
 // A path in single quotes for the shell. Appends rather than "'" + s + "'":
 // GCC 12 at -O3 warns falsely (-Wrestrict).

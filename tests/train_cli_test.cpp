@@ -69,6 +69,13 @@ TEST(train_cli_test, bad_configs_exit_2_naming_the_key) {
   r = run("loctex-train", set.train(set.dir / "run", "--trace-loss cosine"), set.dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("objectives.trace_loss"), std::string::npos) << r.err;
+  fs::create_directories(set.dir / "empty-run");
+  r = run("loctex-train", "export " + q(set.dir / "empty-run") + " --out " + q(set.dir / "b.pt"), set.dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no checkpoint in " + (set.dir / "empty-run" / "checkpoints").string()),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(set.dir / "b.pt"));
   r = run("loctex-train", "--shards " + q(set.shards), set.dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("output: is required"), std::string::npos) << r.err;
@@ -103,15 +110,10 @@ TEST(train_cli_test, trains_resumes_and_exports_for_python) {
       "assert tuple(sd['conv1.weight'].shape) == (8, 3, 7, 7), sd['conv1.weight'].shape\n"
       "print('ok')\n";
   loctex::testing::write_text(set.dir / "check.py", script);
-  const std::string command =
-      "/usr/bin/python3 " + q(set.dir / "check.py") + " " + q(set.dir / "backbone.pt") + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buf[4096];
-  for (std::size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) output.append(buf, n);
-  EXPECT_EQ(pclose(pipe), 0) << output;
-  EXPECT_EQ(output, "ok\n");
+  const auto python = loctex::testing::run_command("/usr/bin/python3 " + q(set.dir / "check.py") + " " +
+                                                   q(set.dir / "backbone.pt") + " 2>&1");
+  EXPECT_EQ(python.exit_code, 0) << python.out;
+  EXPECT_EQ(python.out, "ok\n");
 
   // eval: the run, a random model and a baseline, in a table and a JSON file.
   r = run("loctex-train",

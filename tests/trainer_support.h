@@ -12,7 +12,9 @@
 namespace loctex::testing {
 
 struct ShardSetOptions {
-  std::size_t count = 40;  // synthetic images of 128×96
+  std::size_t count = 40;  // synthetic images
+  int width = 128;
+  int height = 96;
   std::uint64_t seed = 3;
   double val_fraction = 0.1;
   int shorter_side = 72;  // of the stored images
@@ -30,8 +32,8 @@ struct ShardSet {
 inline ShardSet build_synthetic_shards(const std::filesystem::path& dir, const ShardSetOptions& o = {}) {
   core::SynthOptions synth;
   synth.count = o.count;
-  synth.width = 128;
-  synth.height = 96;
+  synth.width = o.width;
+  synth.height = o.height;
   synth.seed = o.seed;
   ShardSet set;
   set.synth = core::write_synthetic_set(synth, dir / "synth");

@@ -421,9 +421,8 @@ EvalReport evaluate(LocTexModel& model, const TrainConfig& config, const EvalOpt
       const auto out = model->forward(images, batch->tokens.to(device));
       image_embeddings.push_back(out.image_embedding.to(torch::kCPU));
       caption_embeddings.push_back(out.caption_embedding.to(torch::kCPU));
-      // The probe's features: a second pass through the backbone, as
-      // forward() keeps its features to itself.
-      if (with_objects) val_features.push_back(model->visual_features(images).mean({2, 3}).to(torch::kCPU));
+      // The probe's features: the backbone output forward() already computed.
+      if (with_objects) val_features.push_back(out.visual_features.mean({2, 3}).to(torch::kCPU));
 
       // Traced words: shape (words, g*g).
       const auto cells = out.attention_logits.size(2);
