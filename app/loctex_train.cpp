@@ -112,6 +112,7 @@ void print_comparison(const Json& result) {
   print_row("KL(trace || attention)", {"attention", "kl"}, reports);
   print_row("box pointing", {"attention", "box_pointing_accuracy"}, reports);
   print_row("box pointing chance", {"attention", "chance_box_pointing"}, reports);
+  print_row("box pointing ceiling", {"attention", "box_pointing_ceiling"}, reports);
   print_row("probe: shape", {"probe", "shape", "accuracy"}, reports);
   print_row("probe: colour", {"probe", "colour", "accuracy"}, reports);
 }
@@ -147,8 +148,14 @@ int run_train(tr::TrainConfig config, const Flags& flags) {
   std::optional<loctex::core::ProgressLine> progress;
   if (!flags.quiet) progress.emplace("train", static_cast<std::size_t>(config.optim.steps));
   tr::TrainObserver observer;
+  observer.started = [&](std::int64_t start_step, std::int64_t) {
+    if (progress) progress->resume_from(static_cast<std::size_t>(start_step));
+  };
   observer.progress = [&](const tr::StepMetrics& m, std::int64_t) {
-    if (progress) progress->update(static_cast<std::size_t>(m.step));
+    if (!progress) return;
+    char detail[64];
+    std::snprintf(detail, sizeof detail, "loss %.3f, %.0f samples/s", m.loss, m.samples_per_second);
+    progress->update(static_cast<std::size_t>(m.step), detail);
   };
   observer.stop_requested = [] { return g_stop.load(); };
   const auto summary = tr::train(config, flags.resume, observer);
@@ -220,6 +227,11 @@ int main(int argc, char** argv) {
   evaluator->add_option("--objects", flags.eval.objects,
                         "loctex-synth's objects.jsonl: box pointing and the shape and colour probe");
   evaluator->add_option("--shards", flags.eval.shards, "Shards to evaluate on (default: the run's)");
+  evaluator->add_option("--probe-shards", flags.eval.probe_shards,
+                        "The probe's own dataset, e.g. built from loctex-synth --max-objects 1 "
+                        "(default: --shards)");
+  evaluator->add_option("--probe-objects", flags.eval.probe_objects,
+                        "The probe dataset's objects.jsonl (default: --objects)");
   evaluator->add_option("--out", flags.eval_out, "Write the JSON report to this file");
   evaluator->add_option("--batch-size", flags.eval.batch_size, "Samples per forward pass")
       ->check(CLI::PositiveNumber);
@@ -230,7 +242,11 @@ int main(int argc, char** argv) {
   evaluator->add_flag("--json", flags.json, "Print the JSON report on stdout");
   evaluator->add_flag("-q,--quiet", flags.quiet, "No table on stderr");
   evaluator->footer(
-      "Example:\n  loctex-train eval runs/first --objects synth/objects.jsonl --baseline runs/no-trace\n"
+      "Examples:\n  loctex-train eval runs/first --objects synth/objects.jsonl --baseline runs/no-trace\n"
+      "  loctex-train eval runs/first --objects synth/objects.jsonl \\\n"
+      "      --probe-shards probe-shards --probe-objects probe/objects.jsonl\n"
+      "The probe classifies the shape and the colour of images that hold one object; a set made with\n"
+      "loctex-synth --max-objects 1 holds nothing else.\n"
       "The table on stderr compares the run, a random model of the same architecture and the baseline;\n"
       "docs/trainer.md defines each measure.\n");
 

@@ -97,7 +97,7 @@ def main():
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--image-size", type=int, default=128)
+    p.add_argument("--image-size", type=int, default=160)
     p.add_argument("--width", type=float, default=0.25)
     a = p.parse_args()
     torch.set_num_threads(a.threads)

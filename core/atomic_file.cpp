@@ -25,7 +25,7 @@ std::filesystem::path temp_name_for(const std::filesystem::path& target) {
 
 void sync_path(const std::filesystem::path& path) {
   const auto fail = [&](int error) {
-    throw std::runtime_error("cannot sync " + path.string() + ": " + std::generic_category().message(error));
+    throw std::system_error(error, std::generic_category(), "cannot sync " + path.string());
   };
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(errno);

@@ -54,8 +54,6 @@ class Sha256 {
   std::unique_ptr<EVP_MD_CTX, DigestContextFree> m_context;
 };
 
-std::string errno_message(int error) { return std::generic_category().message(error); }
-
 }  // namespace
 
 std::string sha256_hex(std::string_view bytes) {
@@ -69,7 +67,7 @@ std::string sha256_file(const std::filesystem::path& path) {
   errno = 0;
   std::unique_ptr<std::FILE, FileClose> file(std::fopen(path.c_str(), "rb"));
   if (!file)
-    throw std::runtime_error("cannot open " + path.string() + " to hash it: " + errno_message(errno));
+    throw std::system_error(errno, std::generic_category(), "cannot open " + path.string() + " to hash it");
   Sha256 sha;
   std::array<char, 1 << 16> buffer;
   for (;;) {
@@ -78,7 +76,8 @@ std::string sha256_file(const std::filesystem::path& path) {
     if (got > 0) sha.update(buffer.data(), got);
     if (got < buffer.size()) {
       if (std::ferror(file.get())) {
-        throw std::runtime_error("cannot read " + path.string() + " to hash it: " + errno_message(errno));
+        throw std::system_error(errno, std::generic_category(),
+                                "cannot read " + path.string() + " to hash it");
       }
       break;
     }

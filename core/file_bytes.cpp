@@ -13,8 +13,8 @@ std::string read_file_bytes(const std::filesystem::path& path, std::string_view 
   const auto fail = [&](int error) {
     std::string message = "cannot read ";
     if (!what.empty()) message.append(what).push_back(' ');
-    message.append(path.string()).append(": ").append(std::generic_category().message(error));
-    throw std::runtime_error(message);
+    message.append(path.string());
+    throw std::system_error(error, std::generic_category(), message);
   };
   struct Close {
     void operator()(std::FILE* f) const { std::fclose(f); }

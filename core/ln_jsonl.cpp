@@ -225,12 +225,6 @@ void append_python_json(std::string& out, const Json& value) {
 
 }  // namespace
 
-LnError::LnError(std::string file, std::size_t line, std::string message)
-    : std::runtime_error(file + ":" + std::to_string(line) + ": " + message),
-      m_file(std::move(file)),
-      m_line(line),
-      m_message(std::move(message)) {}
-
 Narrative narrative_from_json(const Json& record) {
   if (!record.is_object()) fail(std::string("expected a JSON object, got ") + record.type_name());
   Narrative n;

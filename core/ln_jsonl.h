@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/line_error.h"
 #include "core/narrative.h"
 
 namespace loctex::core {
@@ -26,18 +27,7 @@ enum class ReadMode { strict, lenient };
 // What is wrong with one line of a JSONL file; what() reads
 // "FILE:LINE: MESSAGE", e.g. "a.jsonl:7: field 'timed_caption[2].end_time':
 // end_time 1.2 is before start_time 1.5".
-class LnError : public std::runtime_error {
- public:
-  LnError(std::string file, std::size_t line, std::string message);
-  const std::string& file() const { return m_file; }
-  std::size_t line() const { return m_line; }
-  const std::string& message() const { return m_message; }
-
- private:
-  std::string m_file;
-  std::size_t m_line;
-  std::string m_message;
-};
+using LnError = LineError;
 
 // Parses one JSON object into a Narrative and validates it. Throws
 // std::invalid_argument whose what() says what is wrong and names the field:

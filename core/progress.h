@@ -18,7 +18,11 @@ class ProgressLine {
   ProgressLine& operator=(const ProgressLine&) = delete;
   ~ProgressLine();  // finishes the line
 
-  void update(std::size_t done);
+  // `detail` is appended to the line, e.g. "loss 1.23, 267 samples/s".
+  void update(std::size_t done, std::string detail = {});
+  // Work already done before this line started (a resumed run): the rate and
+  // the ETA count only what is done from here.
+  void resume_from(std::size_t done);
   void finish();
 
  private:
@@ -31,6 +35,8 @@ class ProgressLine {
   bool m_tty;
   bool m_finished = false;
   std::size_t m_done = 0;
+  std::size_t m_base = 0;
+  std::string m_detail;
   int m_last_decile = -1;
   std::chrono::steady_clock::time_point m_start;
   std::chrono::steady_clock::time_point m_last_draw;

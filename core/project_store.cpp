@@ -116,8 +116,6 @@ constexpr std::array<std::string_view, 4> kStatusNames = {"draft", "done", "acce
 // ---------------------------------------------------------------------------
 // Small helpers
 
-std::string errno_message(int error) { return std::generic_category().message(error); }
-
 // ISO 8601 UTC with milliseconds, so that edits within one second still sort.
 std::string utc_now() {
   using namespace std::chrono;
@@ -607,7 +605,7 @@ ProjectStore ProjectStore::create(const fs::path& folder) {
       throw std::runtime_error("cannot create a project in " + folder.string() + ": it already holds one (" +
                                database.string() + ")");
     }
-    throw std::runtime_error("cannot create " + database.string() + ": " + errno_message(errno));
+    throw std::system_error(errno, std::generic_category(), "cannot create " + database.string());
   }
   ::close(fd);
   try {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/atomic_file.h"
+#include "core/line_error.h"
 #include "core/words.h"
 
 namespace loctex::core {
@@ -45,7 +46,7 @@ constexpr std::string_view kStopWords[] = {
 static_assert(std::ranges::is_sorted(kStopWords));
 
 [[noreturn]] void fail(const std::string& file, std::size_t line, const std::string& message) {
-  throw std::runtime_error(file + ":" + std::to_string(line) + ": " + message);
+  throw LineError(file, line, message);
 }
 
 // Appends rather than "'" + s + "'": GCC 12 at -O3 reports a false -Wrestrict

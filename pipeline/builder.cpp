@@ -21,6 +21,7 @@
 #include "core/content_hash.h"
 #include "core/file_bytes.h"
 #include "core/image_pattern.h"
+#include "core/line_error.h"
 #include "core/vocabulary.h"
 #include "pipeline/manifest.h"
 #include "pipeline/record_source.h"
@@ -182,7 +183,7 @@ BuildError make_error(const Item& item, std::string stage, std::string reason, s
   return e;
 }
 
-std::string location(const BuildError& e) { return e.source + ":" + std::to_string(e.line); }
+std::string location(const BuildError& e) { return core::file_line(e.source, e.line); }
 
 }  // namespace
 
@@ -478,7 +479,7 @@ void Build::read_stage_item(Item& item) {
   if (!inserted) {
     item.error = make_error(item, "duplicate",
                             "the same dataset_id, image_id and annotator_id as " +
-                                m_sources[it->second.first] + ":" + std::to_string(it->second.second));
+                                core::file_line(m_sources[it->second.first], it->second.second));
   }
   if (done_before) item.pass = true;
 }

@@ -22,8 +22,6 @@ constexpr std::uint64_t kUstarMaxSize = std::uint64_t{1} << 33;
 
 std::uint64_t padded(std::uint64_t n) { return (n + kBlock - 1) / kBlock * kBlock; }
 
-std::string errno_text(int error) { return std::generic_category().message(error); }
-
 // The name with bytes outside printable ASCII written as \xNN, for messages.
 std::string escaped(std::string_view name) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -79,7 +77,8 @@ class TarWriter::Impl {
     m_partial = m_path;
     m_partial += ".partial";
     m_fd = ::open(m_partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (m_fd < 0) throw std::runtime_error("cannot create " + m_partial.string() + ": " + errno_text(errno));
+    if (m_fd < 0)
+      throw std::system_error(errno, std::generic_category(), "cannot create " + m_partial.string());
     m_archive = archive_write_new();
     // pax restricted: plain ustar headers, plus a pax 'x' header only for a
     // member that needs one (a long name). Blocks of 10240 bytes are handed
@@ -136,10 +135,10 @@ class TarWriter::Impl {
     archive_write_free(m_archive);
     m_archive = nullptr;
     if (!closed) fail("cannot finish " + m_path.string(), reason);
-    if (::fsync(m_fd) != 0) fail("cannot sync " + m_partial.string(), errno_text(errno));
+    if (::fsync(m_fd) != 0) fail("cannot sync " + m_partial.string(), std::generic_category().message(errno));
     const int rc = ::close(m_fd);
     m_fd = -1;
-    if (rc != 0) fail("cannot write " + m_partial.string(), errno_text(errno));
+    if (rc != 0) fail("cannot write " + m_partial.string(), std::generic_category().message(errno));
     std::error_code ec;
     std::filesystem::rename(m_partial, m_path, ec);
     if (ec) fail("cannot rename " + m_partial.string() + " to " + m_path.filename().string(), ec.message());
@@ -167,7 +166,7 @@ class TarWriter::Impl {
       if (n < 0) {
         if (errno == EINTR) continue;
         const int error = errno;
-        archive_set_error(a, error, "%s", errno_text(error).c_str());
+        archive_set_error(a, error, "%s", std::generic_category().message(error).c_str());
         return -1;
       }
       p += n;

@@ -29,11 +29,16 @@ echo "== 5/6 pretrain on 1200 synthetic images: LocTex, then without trace atten
 "$bin/loctex-synth" --out "$out/train-synth" --count 1200 --seed 7 -q
 "$bin/loctex-build-dataset" "$out/train-synth/narratives.jsonl" --images "$out/train-synth/images" \
   --out "$out/train-dataset" --val-fraction 0.1 -q
+# The linear probe's own labelled set: images of one object each.
+"$bin/loctex-synth" --out "$out/probe-synth" --count 600 --seed 8 --max-objects 1 -q
+"$bin/loctex-build-dataset" "$out/probe-synth/narratives.jsonl" --images "$out/probe-synth/images" \
+  --out "$out/probe-dataset" --val-fraction 0.2 -q
 "$bin/loctex-train" --shards "$out/train-dataset" --out "$out/runs/loctex" --steps 300 --log-every 50
 "$bin/loctex-train" --shards "$out/train-dataset" --out "$out/runs/no-trace" --steps 300 --log-every 50 \
   --trace-attention-weight 0 -q
 echo "== 6/6 evaluate against a random model and the no-trace run; draw attention overlays"
 "$bin/loctex-train" eval "$out/runs/loctex" --objects "$out/train-synth/objects.jsonl" \
+  --probe-shards "$out/probe-dataset" --probe-objects "$out/probe-synth/objects.jsonl" \
   --baseline "$out/runs/no-trace" --out "$out/runs/report.json"
 "$bin/loctex-train" overlays "$out/runs/loctex" --out "$out/attention" --samples 4
 echo

@@ -32,6 +32,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace tr = loctex::trainer;
 using loctex::testing::error_of;
+using loctex::testing::files_in;
 using loctex::testing::read_text;
 using loctex::testing::TempDir;
 
@@ -228,13 +229,6 @@ nlohmann::json json_of(const fs::path& shards, const std::string& key) {
       if (sample->key == key) return nlohmann::json::parse(sample->files.at("json"));
   }
   return nullptr;
-}
-
-std::vector<std::string> files_in(const fs::path& folder) {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(folder)) names.push_back(entry.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 TEST_F(attention_overlay_run_test, writes_a_sheet_two_tiles_wide_with_a_row_per_traced_word) {

@@ -264,6 +264,14 @@ class evaluate_run_test : public ::testing::Test {
   static inline std::int64_t s_vocabulary_size = 0;
 };
 
+// Lines of an objects.jsonl that list exactly one object.
+std::int64_t single_object_images(const fs::path& objects_file) {
+  std::ifstream in(objects_file);
+  std::int64_t n = 0;
+  for (std::string line; std::getline(in, line);) n += Json::parse(line)["objects"].size() == 1 ? 1 : 0;
+  return n;
+}
+
 void expect_shares_in_range(const Json& json, const std::string& path = "") {
   for (const auto& [key, value] : json.items()) {
     if (value.is_object()) {
@@ -282,10 +290,10 @@ void print_figures(const char* name, const tr::EvalReport& r) {
             << ", R@5 i2t " << r.retrieval.image_to_text.r5 << " t2i " << r.retrieval.text_to_image.r5
             << ", pointing " << r.alignment.pointing_accuracy << " (chance " << r.alignment.chance_pointing
             << "), KL " << r.alignment.kl << ", box " << r.alignment.box_pointing_accuracy << " (chance "
-            << r.alignment.chance_box_pointing << "), probe shape " << r.probe->shape.accuracy
-            << " (majority " << r.probe->shape.majority_baseline << ", train "
-            << r.probe->shape.train_accuracy << "), colour " << r.probe->colour.accuracy << " (majority "
-            << r.probe->colour.majority_baseline << ", train " << r.probe->colour.train_accuracy << "), "
+            << r.alignment.chance_box_pointing << "), probe shape " << r.probe->shape->accuracy
+            << " (majority " << r.probe->shape->majority_baseline << ", train "
+            << r.probe->shape->train_accuracy << "), colour " << r.probe->colour->accuracy << " (majority "
+            << r.probe->colour->majority_baseline << ", train " << r.probe->colour->train_accuracy << "), "
             << r.seconds << " s\n";
 }
 
@@ -304,13 +312,19 @@ TEST_F(evaluate_run_test, reports_a_trained_and_a_random_model_over_every_val_pa
     EXPECT_DOUBLE_EQ(json["retrieval"]["chance_r1"].get<double>(),
                      1.0 / static_cast<double>(s_build.val_samples));
     EXPECT_EQ(json["objects"]["entries"], 150);
-    EXPECT_EQ(json["objects"]["matched_samples"].get<std::uint64_t>(),
-              s_build.train_samples + s_build.val_samples);
+    EXPECT_EQ(json["objects"]["matched_samples"].get<std::uint64_t>(), s_build.val_samples);
     EXPECT_EQ(json["objects"]["missing_samples"], 0);
     // The builder's words are the caption split on single spaces.
     EXPECT_EQ(json["objects"]["word_mismatches"], 0);
-    EXPECT_EQ(json["probe"]["train_samples"].get<std::uint64_t>(), s_build.train_samples);
-    EXPECT_EQ(json["probe"]["val_samples"].get<std::uint64_t>(), s_build.val_samples);
+    // The probe takes the single-object images of both splits and counts the rest.
+    const auto& probe = json["probe"];
+    EXPECT_EQ(probe["shards"], s_config.data.shards.string());
+    EXPECT_EQ(probe["train_samples"].get<std::int64_t>() + probe["val_samples"].get<std::int64_t>(),
+              single_object_images(s_synth.objects_file));
+    EXPECT_EQ(probe["train_samples"].get<std::uint64_t>() + probe["val_samples"].get<std::uint64_t>() +
+                  probe["multi_object_samples"].get<std::uint64_t>(),
+              s_build.train_samples + s_build.val_samples);
+    EXPECT_EQ(probe["missing_samples"], 0);
     EXPECT_EQ(json["probe"]["shape"]["classes"], 7);
     EXPECT_EQ(json["probe"]["colour"]["classes"], 6);
     EXPECT_EQ(json["skipped_samples"], 0);
@@ -319,7 +333,12 @@ TEST_F(evaluate_run_test, reports_a_trained_and_a_random_model_over_every_val_pa
     EXPECT_GT(report->alignment.object_nouns, report->retrieval.pairs);
     EXPECT_LT(report->alignment.skipped_nouns, report->alignment.object_nouns / 5);
     EXPECT_GT(report->alignment.kl, 0.0);
+    // No model hits a box that holds no cell centre.
+    EXPECT_LE(report->alignment.box_pointing_accuracy, report->alignment.box_pointing_ceiling);
+    EXPECT_GT(report->alignment.box_pointing_ceiling, report->alignment.chance_box_pointing);
   }
+  // The ceiling depends on the data and the grid only.
+  EXPECT_DOUBLE_EQ(trained.alignment.box_pointing_ceiling, baseline.alignment.box_pointing_ceiling);
   // The random baseline is the same whatever ran before it, and leaves
   // torch's generator as it found it.
   torch::manual_seed(3);
@@ -336,8 +355,8 @@ TEST_F(evaluate_run_test, reports_a_trained_and_a_random_model_over_every_val_pa
   // What 150 steps taught, with margins measured over training seeds 4 to 9
   // on one thread (trained vs random: R@5 0.31-0.57 vs 0.12, pointing
   // 0.41-0.46 vs 0.15, KL 0.84-0.91 vs 1.17, box pointing 0.21-0.30 vs 0.04).
-  // The probe is left out: 108 training images are too few for it to beat
-  // chance either way.
+  // The probe is left out: the 150 images hold about 30 of one object, too
+  // few for it to beat chance either way.
   EXPECT_GT(trained.retrieval.image_to_text.r5, baseline.retrieval.image_to_text.r5 + 0.1);
   EXPECT_GT(trained.retrieval.text_to_image.r5, baseline.retrieval.text_to_image.r5 + 0.1);
   EXPECT_GT(trained.alignment.pointing_accuracy, baseline.alignment.pointing_accuracy + 0.2);
@@ -364,11 +383,51 @@ TEST_F(evaluate_run_test, images_missing_from_objects_jsonl_are_skipped_and_coun
   const auto r = tr::evaluate(model, s_config, o);
   ASSERT_TRUE(r.objects && r.probe);
   EXPECT_EQ(r.objects->entries, 75);
+  // Box pointing counts val samples, the probe both splits.
   EXPECT_EQ(r.objects->matched_samples + r.objects->missing_samples,
+            static_cast<std::int64_t>(s_build.val_samples));
+  EXPECT_GT(r.objects->missing_samples, 10);
+  EXPECT_GT(r.probe->missing_samples, 50);
+  EXPECT_EQ(r.probe->train_samples + r.probe->val_samples + r.probe->multi_object_samples +
+                r.probe->missing_samples,
             static_cast<std::int64_t>(s_build.train_samples + s_build.val_samples));
-  EXPECT_GT(r.objects->missing_samples, 40);
-  EXPECT_EQ(r.probe->unlabelled, r.objects->missing_samples);
-  EXPECT_EQ(r.probe->train_samples + r.probe->val_samples, r.objects->matched_samples);
+  EXPECT_EQ(r.probe->train_samples + r.probe->val_samples, single_object_images(partial));
+}
+
+TEST_F(evaluate_run_test, the_probe_can_use_a_set_of_its_own) {
+  loctex::testing::ShardSetOptions set;
+  set.count = 40;
+  set.seed = 5;
+  set.max_objects = 1;
+  set.val_fraction = 0.3;
+  set.shorter_side = 96;
+  set.threads = 1;
+  const auto probe_set = loctex::testing::build_synthetic_shards(*s_dir / "probe", set);
+  auto model = tr::random_model(s_config, s_vocabulary_size, 1);
+  auto o = options();
+  o.probe_shards = probe_set.shards;
+  o.probe_objects = probe_set.synth.objects_file;
+  const auto r = tr::evaluate(model, s_config, o);
+  ASSERT_TRUE(r.probe && r.objects);
+  EXPECT_EQ(r.probe->shards, probe_set.shards);
+  EXPECT_EQ(r.probe->objects, probe_set.synth.objects_file);
+  // Every image of a --max-objects 1 set is labelled.
+  EXPECT_EQ(r.probe->train_samples, static_cast<std::int64_t>(probe_set.build.train_samples));
+  EXPECT_EQ(r.probe->val_samples, static_cast<std::int64_t>(probe_set.build.val_samples));
+  EXPECT_EQ(r.probe->multi_object_samples, 0);
+  EXPECT_EQ(r.probe->missing_samples, 0);
+  ASSERT_TRUE(r.probe->shape && r.probe->colour);
+  EXPECT_EQ(r.probe->shape->val_samples, r.probe->val_samples);
+  // Box pointing still scores the run's own val split.
+  EXPECT_EQ(r.objects->matched_samples, static_cast<std::int64_t>(s_build.val_samples));
+
+  // A probe set alone: a probe and no box pointing.
+  o.objects.clear();
+  const Json json = tr::to_json(tr::evaluate(model, s_config, o));
+  EXPECT_FALSE(json.contains("objects"));
+  EXPECT_FALSE(json["attention"].contains("box_pointing_accuracy"));
+  EXPECT_EQ(json["probe"]["objects"], probe_set.synth.objects_file.string());
+  EXPECT_TRUE(json["probe"]["colour"].is_object());
 }
 
 TEST_F(evaluate_run_test, errors_name_the_file) {

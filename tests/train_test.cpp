@@ -103,7 +103,11 @@ void expect_exact_resume(tr::TrainConfig straight, tr::TrainConfig broken) {
   // A different worker count may not change the result.
   auto resumed_config = broken;
   resumed_config.data.workers = 2;
-  const auto resumed = tr::train(resumed_config, true);
+  std::vector<std::int64_t> started;  // what a progress display is told before the first step
+  tr::TrainObserver watch;
+  watch.started = [&](std::int64_t start, std::int64_t total) { started = {start, total}; };
+  const auto resumed = tr::train(resumed_config, true, watch);
+  EXPECT_EQ(started, (std::vector<std::int64_t>{3, 6}));
   EXPECT_EQ(resumed.start_step, 3);
   EXPECT_TRUE(resumed.finished);
 

@@ -16,6 +16,7 @@ struct ShardSetOptions {
   int width = 128;
   int height = 96;
   std::uint64_t seed = 3;
+  int max_objects = 4;  // per image (at least one)
   double val_fraction = 0.1;
   int shorter_side = 72;  // of the stored images
   int grid = 8;           // heatmap cells a side
@@ -35,6 +36,7 @@ inline ShardSet build_synthetic_shards(const std::filesystem::path& dir, const S
   synth.width = o.width;
   synth.height = o.height;
   synth.seed = o.seed;
+  synth.max_objects = o.max_objects;
   ShardSet set;
   set.synth = core::write_synthetic_set(synth, dir / "synth");
   pipeline::BuildOptions build;

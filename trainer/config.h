@@ -17,7 +17,7 @@ struct ModelConfig {
   // Channels of every backbone stage times this (torchvision's ResNet is
   // 1.0); 0.25 trains on a 2-core CPU.
   double width = 0.25;
-  int image_size = 128;  // crop side fed to the backbone; the grid is image_size / 32
+  int image_size = 160;  // crop side fed to the backbone; the grid is image_size / 32
   int embed_dim = 128;   // joint image-text space, and the trace-attention space
   int text_layers = 2;
   int text_width = 128;

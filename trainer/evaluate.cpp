@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/line_error.h"
 #include "core/synthetic.h"
 #include "core/vocabulary.h"
 #include "pipeline/manifest.h"
@@ -124,7 +125,7 @@ std::map<std::string, std::vector<SynthObjectEntry>> read_objects(const fs::path
           std::move(objects);
       ++entries;
     } catch (const std::exception& e) {
-      throw std::runtime_error(path.string() + ":" + std::to_string(line_number) + ": " + e.what());
+      throw core::LineError(path.string(), line_number, e.what());
     }
   }
   return out;
@@ -149,22 +150,14 @@ std::int64_t colour_index(std::string_view name) {
   return -1;
 }
 
-// The probe's labels of one image: shape and colour of its largest object;
-// nullopt when it has none or they are not loctex-synth's.
-std::optional<std::pair<std::int64_t, std::int64_t>> largest_object_labels(
+// The probe's labels of one image: the shape and colour of its only object;
+// nullopt when it has none, several (which one would a pooled feature name?)
+// or labels that are not loctex-synth's.
+std::optional<std::pair<std::int64_t, std::int64_t>> single_object_labels(
     const std::vector<SynthObjectEntry>& objects) {
-  const SynthObjectEntry* largest = nullptr;
-  double largest_area = -1;
-  for (const auto& object : objects) {
-    const double area = (object.box.x1 - object.box.x0) * (object.box.y1 - object.box.y0);
-    if (area > largest_area) {
-      largest_area = area;
-      largest = &object;
-    }
-  }
-  if (!largest) return std::nullopt;
-  const auto shape = index_of(core::kSynthShapes, largest->shape);
-  const auto colour = colour_index(largest->colour);
+  if (objects.size() != 1) return std::nullopt;
+  const auto shape = index_of(core::kSynthShapes, objects.front().shape);
+  const auto colour = colour_index(objects.front().colour);
   if (shape < 0 || colour < 0) return std::nullopt;
   return std::pair{shape, colour};
 }
@@ -349,6 +342,57 @@ ProbeResult linear_probe(const torch::Tensor& train_x, const torch::Tensor& trai
   return out;
 }
 
+namespace {
+
+// The probe's samples of one split of `data`: the frozen backbone's pooled
+// features (centre crop, as the loader's evaluation mode gives) of the images
+// that `objects` lists with exactly one object, and that object's labels.
+struct ProbeSplit {
+  torch::Tensor features;  // [N, C] double, on the CPU
+  std::vector<std::int64_t> shape, colour;
+  std::int64_t missing = 0;       // no entry in objects.jsonl
+  std::int64_t multi_object = 0;  // an entry without exactly one loctex-synth object
+  std::int64_t skipped = 0;       // samples the loader could not decode
+};
+
+ProbeSplit probe_split(LocTexModel& model, const DataConfig& data, const core::Vocabulary& vocabulary,
+                       LoaderOptions loading, pipeline::Split split, const char* split_name,
+                       const std::map<std::string, std::vector<SynthObjectEntry>>& objects,
+                       const torch::Device& device) {
+  const auto meta = read_sample_meta(data.shards, split);
+  loading.split = split_name;
+  BatchLoader loader(data, vocabulary, loading);
+  ProbeSplit out;
+  std::vector<torch::Tensor> features;
+  std::vector<std::int64_t> rows;
+  std::int64_t row = 0;
+  while (auto batch = loader.next()) {
+    features.push_back(model->visual_features(batch->images.to(device)).mean({2, 3}).to(torch::kCPU));
+    for (const auto& key : batch->keys) {
+      const auto meta_it = meta.find(key);
+      const auto entry = meta_it == meta.end() ? objects.end() : objects.find(meta_it->second.image);
+      if (entry == objects.end()) {
+        ++out.missing;
+      } else if (const auto labels = single_object_labels(entry->second)) {
+        rows.push_back(row);
+        out.shape.push_back(labels->first);
+        out.colour.push_back(labels->second);
+      } else {
+        ++out.multi_object;
+      }
+      ++row;
+    }
+  }
+  out.skipped = loader.stats().skipped_samples;
+  out.features =
+      features.empty()
+          ? torch::zeros({0, 0}, torch::kDouble)
+          : torch::cat(features).index_select(0, torch::tensor(rows, torch::kLong)).to(torch::kDouble);
+  return out;
+}
+
+}  // namespace
+
 // ---- the whole evaluation -------------------------------------------------
 
 EvalReport evaluate(LocTexModel& model, const TrainConfig& config, const EvalOptions& options) {
@@ -403,26 +447,22 @@ EvalReport evaluate(LocTexModel& model, const TrainConfig& config, const EvalOpt
 
   // ======== VALIDATION PASS: embeddings, attention, pooled features ========
   const auto val_meta = read_sample_meta(shards, pipeline::Split::val);
-  std::vector<torch::Tensor> image_embeddings, caption_embeddings, val_features;
-  std::vector<std::int64_t> groups, val_labels_shape, val_labels_colour;
+  std::vector<torch::Tensor> image_embeddings, caption_embeddings;
+  std::vector<std::int64_t> groups;
   std::map<std::string, std::int64_t> group_ids;
   std::int64_t pointing_hit_count = 0;
   double kl_sum = 0, chance_pointing_sum = 0;
   std::int64_t box_hits = 0;
   double chance_box_sum = 0;
-  std::vector<std::int64_t> val_labelled_rows;  // rows of val_features with labels
-  std::int64_t unlabelled = 0;
+  std::int64_t reachable_boxes = 0;
   {
     loading.split = "val";
     BatchLoader loader(data, vocabulary, loading);
-    std::int64_t row = 0;
     while (auto batch = loader.next()) {
       const auto images = batch->images.to(device);
       const auto out = model->forward(images, batch->tokens.to(device));
       image_embeddings.push_back(out.image_embedding.to(torch::kCPU));
       caption_embeddings.push_back(out.caption_embedding.to(torch::kCPU));
-      // The probe's features: the backbone output forward() already computed.
-      if (with_objects) val_features.push_back(out.visual_features.mean({2, 3}).to(torch::kCPU));
 
       // Traced words: shape (words, g*g).
       const auto cells = out.attention_logits.size(2);
@@ -438,7 +478,7 @@ EvalReport evaluate(LocTexModel& model, const TrainConfig& config, const EvalOpt
       // shape: (B, L), the attention's argmax cell per word
       const auto argmax_cpu = out.attention_logits.argmax(2).to(torch::kCPU);
       const auto argmax = argmax_cpu.accessor<std::int64_t, 2>();
-      for (std::size_t b = 0; b < batch->keys.size(); ++b, ++row) {
+      for (std::size_t b = 0; b < batch->keys.size(); ++b) {
         const auto meta_it = val_meta.find(batch->keys[b]);
         const SampleMeta* meta = meta_it == val_meta.end() ? nullptr : &meta_it->second;
         const std::string group_name = meta ? meta->image : "\n" + batch->keys[b];
@@ -448,17 +488,9 @@ EvalReport evaluate(LocTexModel& model, const TrainConfig& config, const EvalOpt
         const auto* entry = objects_of(meta);
         if (!entry) {
           ++report.objects->missing_samples;
-          ++unlabelled;
           continue;
         }
         ++report.objects->matched_samples;
-        if (const auto labels = largest_object_labels(*entry)) {
-          val_labelled_rows.push_back(row);
-          val_labels_shape.push_back(labels->first);
-          val_labels_colour.push_back(labels->second);
-        } else {
-          ++unlabelled;
-        }
         if (split_on_spaces(meta->caption) != meta->words) {
           ++report.objects->word_mismatches;
           report.alignment.skipped_nouns += static_cast<std::int64_t>(entry->size());
@@ -485,6 +517,7 @@ EvalReport evaluate(LocTexModel& model, const TrainConfig& config, const EvalOpt
           std::int64_t inside = 0;
           for (std::int64_t c = 0; c < grid * grid; ++c) inside += cell_centre_in_box(c, grid, box) ? 1 : 0;
           chance_box_sum += static_cast<double>(inside) / static_cast<double>(grid * grid);
+          reachable_boxes += inside > 0 ? 1 : 0;
         }
       }
     }
@@ -507,59 +540,43 @@ EvalReport evaluate(LocTexModel& model, const TrainConfig& config, const EvalOpt
     alignment.box_pointing_accuracy =
         static_cast<double>(box_hits) / static_cast<double>(alignment.object_nouns);
     alignment.chance_box_pointing = chance_box_sum / static_cast<double>(alignment.object_nouns);
+    alignment.box_pointing_ceiling =
+        static_cast<double>(reachable_boxes) / static_cast<double>(alignment.object_nouns);
   }
 
-  // ======== TRAIN PASS: pooled features for the linear probe ========
-  if (with_objects) {
-    const auto train_meta = read_sample_meta(shards, pipeline::Split::train);
-    std::vector<torch::Tensor> train_features;
-    std::vector<std::int64_t> train_rows, train_shape, train_colour;
-    {
-      loading.split = "train";
-      BatchLoader loader(data, vocabulary, loading);
-      std::int64_t row = 0;
-      while (auto batch = loader.next()) {
-        train_features.push_back(
-            model->visual_features(batch->images.to(device)).mean({2, 3}).to(torch::kCPU));
-        for (const auto& key : batch->keys) {
-          const auto meta_it = train_meta.find(key);
-          const auto* entry = objects_of(meta_it == train_meta.end() ? nullptr : &meta_it->second);
-          if (entry) {
-            ++report.objects->matched_samples;
-            if (const auto labels = largest_object_labels(*entry)) {
-              train_rows.push_back(row);
-              train_shape.push_back(labels->first);
-              train_colour.push_back(labels->second);
-            } else {
-              ++unlabelled;
-            }
-          } else {
-            ++report.objects->missing_samples;
-            ++unlabelled;
-          }
-          ++row;
-        }
-      }
-      report.skipped_samples += loader.stats().skipped_samples;
-    }
-    if (!train_rows.empty() && !val_labelled_rows.empty()) {
-      const auto rows = [](const std::vector<torch::Tensor>& parts, const std::vector<std::int64_t>& index) {
-        return torch::cat(parts).index_select(0, torch::tensor(index, torch::kLong)).to(torch::kDouble);
-      };
-      const auto train_x = rows(train_features, train_rows).to(device);
-      const auto val_x = rows(val_features, val_labelled_rows).to(device);
-      ProbeMetrics probe;
-      probe.features = train_x.size(1);
-      probe.train_samples = train_x.size(0);
-      probe.val_samples = val_x.size(0);
-      probe.unlabelled = unlabelled;
+  // ======== PROBE: pooled features of single-object images, both splits ========
+  const fs::path probe_objects = options.probe_objects.empty() ? options.objects : options.probe_objects;
+  if (!probe_objects.empty()) {
+    ProbeMetrics probe;
+    probe.shards = options.probe_shards.empty() ? shards : options.probe_shards;
+    probe.objects = probe_objects;
+    std::int64_t probe_entries = 0;
+    const auto probe_labels =
+        probe_objects == options.objects ? objects : read_objects(probe_objects, probe_entries);
+    DataConfig probe_data = data;
+    probe_data.shards = probe.shards;
+    const auto pass = [&](pipeline::Split split, const char* name) {
+      ProbeSplit out = probe_split(model, probe_data, vocabulary, loading, split, name, probe_labels, device);
+      probe.missing_samples += out.missing;
+      probe.multi_object_samples += out.multi_object;
+      report.skipped_samples += out.skipped;
+      return out;
+    };
+    const auto train = pass(pipeline::Split::train, "train");
+    const auto val = pass(pipeline::Split::val, "val");
+    probe.train_samples = static_cast<std::int64_t>(train.shape.size());
+    probe.val_samples = static_cast<std::int64_t>(val.shape.size());
+    probe.features = train.features.size(1);
+    if (probe.train_samples > 0 && probe.val_samples > 0) {
       const auto labels = [](const std::vector<std::int64_t>& y) { return torch::tensor(y, torch::kLong); };
-      probe.shape = linear_probe(train_x, labels(train_shape), val_x, labels(val_labels_shape),
+      const auto train_x = train.features.to(device);
+      const auto val_x = val.features.to(device);
+      probe.shape = linear_probe(train_x, labels(train.shape), val_x, labels(val.shape),
                                  static_cast<std::int64_t>(std::size(core::kSynthShapes)), options.probe);
-      probe.colour = linear_probe(train_x, labels(train_colour), val_x, labels(val_labels_colour),
+      probe.colour = linear_probe(train_x, labels(train.colour), val_x, labels(val.colour),
                                   static_cast<std::int64_t>(std::size(core::kSynthColours)), options.probe);
-      report.probe = probe;
     }
+    report.probe = probe;  // without a fit (null accuracies) when a split has no labelled sample
   }
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return report;
@@ -585,6 +602,7 @@ Json to_json(const EvalReport& report) {
     alignment["object_nouns"] = a.object_nouns;
     alignment["box_pointing_accuracy"] = a.box_pointing_accuracy;
     alignment["chance_box_pointing"] = a.chance_box_pointing;
+    alignment["box_pointing_ceiling"] = a.box_pointing_ceiling;
     alignment["skipped_nouns"] = a.skipped_nouns;
   }
   Json json = {{"retrieval",
@@ -603,11 +621,18 @@ Json to_json(const EvalReport& report) {
   }
   if (report.probe) {
     const auto& p = *report.probe;
-    json["probe"] = {{"features", p.features},       {"train_samples", p.train_samples},
-                     {"val_samples", p.val_samples}, {"unlabelled", p.unlabelled},
-                     {"shape", probe_json(p.shape)}, {"colour", probe_json(p.colour)}};
-  } else if (report.objects) {
-    json["probe"] = nullptr;  // no labelled sample in one of the splits
+    const auto result = [](const std::optional<ProbeResult>& fit) {
+      return fit ? probe_json(*fit) : Json(nullptr);
+    };
+    json["probe"] = {{"shards", p.shards.string()},
+                     {"objects", p.objects.string()},
+                     {"features", p.features},
+                     {"train_samples", p.train_samples},
+                     {"val_samples", p.val_samples},
+                     {"missing_samples", p.missing_samples},
+                     {"multi_object_samples", p.multi_object_samples},
+                     {"shape", result(p.shape)},
+                     {"colour", result(p.colour)}};
   }
   json["skipped_samples"] = report.skipped_samples;
   json["seconds"] = report.seconds;
@@ -618,6 +643,8 @@ Json evaluate_runs(const EvalRequest& request) {
   EvalOptions options;
   options.shards = request.shards;
   options.objects = request.objects;
+  options.probe_shards = request.probe_shards;
+  options.probe_objects = request.probe_objects;
   options.batch_size = request.batch_size;
   options.threads = request.threads;
   options.device = request.device;

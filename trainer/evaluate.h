@@ -110,6 +110,9 @@ struct AlignmentMetrics {
   std::int64_t object_nouns = 0;  // the shape word of each object, scored
   double box_pointing_accuracy = 0;
   double chance_box_pointing = 0;  // mean share of cells whose centre lies in the box
+  // Share of object nouns whose box holds at least one cell centre: the best
+  // any model can score on this grid (a small object between centres cannot be hit).
+  double box_pointing_ceiling = 0;
   std::int64_t skipped_nouns =
       0;  // no shape word in the object's range, cut by max_words, or box cropped out
 };
@@ -142,13 +145,22 @@ ProbeResult linear_probe(const torch::Tensor& train_x, const torch::Tensor& trai
                          const torch::Tensor& val_x, const torch::Tensor& val_y, std::int64_t classes,
                          const ProbeOptions& options = {});
 
+// The probe classifies images that hold one object: its shape (kSynthShapes,
+// 7 classes) and its colour (kSynthColours, 6 classes). An image of several
+// objects has no single answer a pooled feature could give (a probe of "the
+// largest object" scored about 0.33 on its own training set whatever the
+// backbone), so such images are counted and left out; loctex-synth
+// --max-objects 1 makes a probe set of nothing else.
 struct ProbeMetrics {
+  std::filesystem::path shards;    // the probe's dataset
+  std::filesystem::path objects;   // and its labels
   std::int64_t features = 0;       // channels of the backbone's last stage
-  std::int64_t train_samples = 0;  // with labels
+  std::int64_t train_samples = 0;  // labelled single-object images
   std::int64_t val_samples = 0;
-  std::int64_t unlabelled = 0;  // samples of either split with no usable objects.jsonl entry
-  ProbeResult shape;            // of the largest object (box area): kSynthShapes, 7 classes
-  ProbeResult colour;           // of the largest object: kSynthColours, 6 classes
+  std::int64_t missing_samples = 0;       // either split: no objects.jsonl entry for the image
+  std::int64_t multi_object_samples = 0;  // either split: not exactly one loctex-synth object
+  std::optional<ProbeResult> shape;       // nullopt when a split has no labelled image
+  std::optional<ProbeResult> colour;
 };
 
 // ---- the whole evaluation -------------------------------------------------
@@ -160,6 +172,10 @@ struct EvalOptions {
   // loctex-synth's objects.jsonl for box pointing and the probe; empty: both
   // are left out of the report.
   std::filesystem::path objects;
+  // The probe's own dataset (train and val splits) and its objects.jsonl,
+  // e.g. a loctex-synth --max-objects 1 set; empty: `shards` and `objects`.
+  std::filesystem::path probe_shards;
+  std::filesystem::path probe_objects;
   std::int64_t batch_size = 64;
   int workers = 2;  // batch loader threads
   int threads = 0;  // torch intra-op threads; 0: every core
@@ -170,11 +186,11 @@ struct EvalOptions {
 struct ObjectsMatch {
   std::filesystem::path file;
   std::int64_t entries = 0;          // lines of objects.jsonl
-  std::int64_t matched_samples = 0;  // samples (both splits) with an entry for their image
-  std::int64_t missing_samples = 0;  // samples whose image has no entry: skipped, not an error
+  std::int64_t matched_samples = 0;  // val samples with an entry for their image
+  std::int64_t missing_samples = 0;  // val samples whose image has no entry: skipped, not an error
   // Val samples whose words (KEY.json) differ from their caption split on
   // single spaces, which objects.jsonl's word ranges count: left out of box
-  // pointing (their labels still serve the probe).
+  // pointing.
   std::int64_t word_mismatches = 0;
 };
 
@@ -182,15 +198,15 @@ struct EvalReport {
   RetrievalMetrics retrieval;
   AlignmentMetrics alignment;
   std::optional<ObjectsMatch> objects;  // with EvalOptions::objects
-  std::optional<ProbeMetrics> probe;    // with EvalOptions::objects
+  std::optional<ProbeMetrics> probe;    // with EvalOptions::objects or probe_objects
   std::int64_t skipped_samples = 0;     // samples the loader could not decode
   double seconds = 0;
 };
 
 // Evaluates `model` as `config` describes it (image size, max_words, shards):
 // retrieval and attention on the val split (centre crop), and, with an
-// objects.jsonl, box pointing and the linear probe (train split features,
-// augmentation off, against val). Leaves the model in eval mode on
+// objects.jsonl, box pointing and the linear probe (fitted on the probe
+// dataset's train split, scored on its val split, centre crop). Leaves the model in eval mode on
 // options.device. Throws std::invalid_argument for bad options or a
 // vocabulary that does not fit the model, std::runtime_error naming the file
 // for a missing or unreadable manifest, vocab.txt, shard or objects.jsonl (a
@@ -207,12 +223,13 @@ LocTexModel random_model(const TrainConfig& config, std::int64_t vocabulary_size
 //                "text_to_image": {...}},
 //  "attention": {"traced_words", "pointing_accuracy", "chance_pointing", "kl",
 //                and with objects: "object_nouns", "box_pointing_accuracy",
-//                "chance_box_pointing", "skipped_nouns"},
+//                "chance_box_pointing", "box_pointing_ceiling", "skipped_nouns"},
 //  with objects: "objects": {"file", "entries", "matched_samples",
-//                "missing_samples", "word_mismatches"},
-//                "probe": {"features", "train_samples", "val_samples",
-//                "unlabelled", "shape": {...}, "colour": {...}} (null when a
-//                split has no labelled sample),
+//                "missing_samples", "word_mismatches"} (val samples),
+//  with objects or probe_objects: "probe": {"shards", "objects", "features",
+//                "train_samples", "val_samples", "missing_samples",
+//                "multi_object_samples", "shape": {...}, "colour": {...}}
+//                (shape and colour null when a split has no labelled image),
 //  "skipped_samples", "seconds"}
 nlohmann::ordered_json to_json(const EvalReport& report);
 

@@ -157,6 +157,7 @@ TrainSummary train(const TrainConfig& config, bool resume, const TrainObserver& 
   const auto masking_candidates =
       icmlm_candidates(vocabulary, static_cast<std::size_t>(config.objectives.icmlm_candidates));
   model->train();
+  if (observer.started) observer.started(summary.start_step, config.optim.steps);
   const auto run_start = Clock::now();
   auto window_start = run_start;
   double window_wait = loader.stats().wait_seconds;

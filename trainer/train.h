@@ -30,6 +30,8 @@ struct StepMetrics {
 };
 
 struct TrainObserver {
+  // Once, before the first step: the step the run starts from (> 0 when resumed).
+  std::function<void(std::int64_t start_step, std::int64_t total_steps)> started;
   std::function<void(const StepMetrics&, std::int64_t total_steps)> progress;
   // Polled between steps; true stops the run after a checkpoint.
   std::function<bool()> stop_requested;
@@ -70,11 +72,13 @@ std::filesystem::path export_run_backbone(const std::filesystem::path& source,
 namespace loctex::trainer {
 
 struct EvalRequest {
-  std::filesystem::path run;       // a run folder or a checkpoint file
-  std::filesystem::path baseline;  // optional: another run (e.g. trained without trace_attention)
-  bool random_baseline = true;     // also evaluate the run's architecture freshly initialised
-  std::filesystem::path shards;    // empty: the run's data.shards
-  std::filesystem::path objects;   // optional: loctex-synth's objects.jsonl (box pointing, probe)
+  std::filesystem::path run;            // a run folder or a checkpoint file
+  std::filesystem::path baseline;       // optional: another run (e.g. trained without trace_attention)
+  bool random_baseline = true;          // also evaluate the run's architecture freshly initialised
+  std::filesystem::path shards;         // empty: the run's data.shards
+  std::filesystem::path objects;        // optional: loctex-synth's objects.jsonl (box pointing, probe)
+  std::filesystem::path probe_shards;   // optional: the probe's own dataset (default: shards)
+  std::filesystem::path probe_objects;  // and its objects.jsonl (default: objects)
   std::int64_t batch_size = 64;
   int threads = 0;  // 0: every core
   std::string device = "cpu";
