@@ -23,6 +23,7 @@
 #include "core/file_bytes.h"
 #include "core/image_pattern.h"
 #include "core/sqlite.h"
+#include "core/utc_time.h"
 
 namespace loctex::core {
 namespace fs = std::filesystem;
@@ -107,7 +108,33 @@ constexpr std::string_view kMigration1[] = {
     "CREATE INDEX audio_recordings_by_narrative ON audio_recordings (narrative_id)",
 };
 
-constexpr std::span<const std::string_view> kMigrations[] = {kMigration1};
+// Recordings in progress (core/recording_journal.h): a row while the
+// annotator records, deleted when the recording becomes a narrative or is
+// discarded, so every row left is an interrupted recording to recover.
+constexpr std::string_view kMigration2[] = {
+    R"(CREATE TABLE recordings (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         image_ref INTEGER NOT NULL REFERENCES images (id),
+         annotator_id INTEGER NOT NULL REFERENCES annotators (id),
+         mode TEXT NOT NULL CHECK (mode IN ('speak_and_point', 'type_and_point', 'retrace')),
+         caption TEXT NOT NULL DEFAULT '',
+         timed_caption_json TEXT NOT NULL DEFAULT '[]',
+         voice_recording TEXT NOT NULL DEFAULT '',
+         started_at TEXT NOT NULL,
+         updated_at TEXT NOT NULL
+       ) STRICT)",
+    R"(CREATE TABLE recording_points (
+         recording_id INTEGER NOT NULL REFERENCES recordings (id) ON DELETE CASCADE,
+         seq INTEGER NOT NULL CHECK (seq >= 0),
+         segment INTEGER NOT NULL CHECK (segment >= 0),
+         x ANY NOT NULL CHECK (typeof(x) = 'real'),
+         y ANY NOT NULL CHECK (typeof(y) = 'real'),
+         t ANY NOT NULL CHECK (typeof(t) = 'real'),
+         PRIMARY KEY (recording_id, seq)
+       ) STRICT, WITHOUT ROWID)",
+};
+
+constexpr std::span<const std::string_view> kMigrations[] = {kMigration1, kMigration2};
 static_assert(std::size(kMigrations) == ProjectStore::kSchemaVersion,
               "kSchemaVersion must equal the number of migrations");
 
@@ -115,19 +142,6 @@ constexpr std::array<std::string_view, 4> kStatusNames = {"draft", "done", "acce
 
 // ---------------------------------------------------------------------------
 // Small helpers
-
-// ISO 8601 UTC with milliseconds, so that edits within one second still sort.
-std::string utc_now() {
-  using namespace std::chrono;
-  const auto ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char date[32];
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &utc);
-  const auto millis = std::to_string(1000 + ms % 1000).substr(1);  // zero-padded to 3 digits
-  return std::string(date) + "." + millis + "Z";
-}
 
 std::int64_t query_int(Database& db, std::string_view sql) {
   Statement statement(db, sql);

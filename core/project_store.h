@@ -109,7 +109,7 @@ class ProjectStore {
  public:
   static constexpr const char* kDatabaseName = "project.sqlite";
   // Increase by appending a migration in project_store.cpp; never edit one.
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Creates `folder` if needed and a new project in it. Throws
   // std::runtime_error naming the folder if it already holds a project. An

@@ -185,8 +185,11 @@ void Statement::throw_error(std::string_view context) const {
   m_db->throw_error("'" + short_sql(sqlite3_sql(m_stmt)) + "': " + std::string(context));
 }
 
-Transaction::Transaction(Database& db, Kind kind) : m_db(db) {
-  m_db.execute(kind == Kind::immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+Transaction::Transaction(Database& db, Kind kind) : m_db(db), m_savepoint(db.in_transaction()) {
+  if (m_savepoint)
+    m_db.execute("SAVEPOINT loctex_nested");  // RELEASE and ROLLBACK TO take the innermost of that name
+  else
+    m_db.execute(kind == Kind::immediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
 }
 
 Transaction::~Transaction() {
@@ -195,14 +198,19 @@ Transaction::~Transaction() {
   // ROLLBACK would fail.
   if (!m_db.in_transaction()) return;
   try {
-    m_db.execute("ROLLBACK");
+    if (m_savepoint) {
+      m_db.execute("ROLLBACK TO loctex_nested");
+      m_db.execute("RELEASE loctex_nested");
+    } else {
+      m_db.execute("ROLLBACK");
+    }
   } catch (...) {
     // A destructor must not throw; SQLite rolls back on close anyway.
   }
 }
 
 void Transaction::commit() {
-  m_db.execute("COMMIT");
+  m_db.execute(m_savepoint ? "RELEASE loctex_nested" : "COMMIT");
   m_done = true;
 }
 

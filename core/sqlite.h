@@ -101,6 +101,10 @@ class Transaction {
     deferred,   // a read snapshot; for consistent multi-query reads
   };
 
+  // Inside another transaction of `db`, a savepoint: commit() keeps its
+  // changes for the outer transaction to commit, destruction without commit()
+  // undoes them alone. So a function that writes in one transaction can be
+  // called inside a larger one.
   explicit Transaction(Database& db, Kind kind = Kind::immediate);
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
@@ -110,6 +114,7 @@ class Transaction {
 
  private:
   Database& m_db;
+  bool m_savepoint = false;
   bool m_done = false;
 };
 

@@ -217,17 +217,29 @@ TEST_F(project_store_test, user_version_is_the_schema_version) {
   sqlite::Statement version(raw, "PRAGMA user_version");
   ASSERT_TRUE(version.step());
   EXPECT_EQ(version.column_int64(0), ProjectStore::kSchemaVersion);
-  EXPECT_EQ(ProjectStore::kSchemaVersion, 1);
+  EXPECT_EQ(ProjectStore::kSchemaVersion, 2);
 }
 
-TEST_F(project_store_test, reopening_a_version_1_file_keeps_its_data) {
+TEST_F(project_store_test, a_version_1_file_is_migrated_and_keeps_its_data) {
   std::int64_t id = 0;
   {
     auto store = ProjectStore::create(project());
     id = store.add_narrative(quirky_narrative(), NarrativeStatus::accepted);
   }
+  {
+    // What version 1 wrote: migration 2 (the recording journal) not yet run.
+    sqlite::Database raw(project() / "project.sqlite", sqlite::Database::OpenMode::existing);
+    raw.execute("DROP TABLE recording_points");
+    raw.execute("DROP TABLE recordings");
+    raw.execute("PRAGMA user_version = 1");
+  }
   auto store = ProjectStore::open(project());
-  EXPECT_EQ(store.schema_version(), 1);
+  EXPECT_EQ(store.schema_version(), 2);
+  sqlite::Statement tables(
+      store.database(),
+      "SELECT count(*) FROM sqlite_schema WHERE name IN ('recordings', 'recording_points')");
+  ASSERT_TRUE(tables.step());
+  EXPECT_EQ(tables.column_int64(0), 2);
   EXPECT_EQ(store.load_narrative(id), quirky_narrative());
   EXPECT_EQ(store.narrative_entry(id).status, NarrativeStatus::accepted);
 }
@@ -241,7 +253,7 @@ TEST_F(project_store_test, newer_schema_version_is_refused) {
   EXPECT_EQ(
       error_of<std::runtime_error>([&] { ProjectStore::open(project()); }),
       (project() / "project.sqlite").string() +
-          ": schema version 2 is newer than this LocTex Studio supports (1); open it with a newer LocTex "
+          ": schema version 3 is newer than this LocTex Studio supports (2); open it with a newer LocTex "
           "Studio");
 }
 
@@ -796,6 +808,34 @@ TEST_F(project_store_sqlite_test, transaction_rolls_back_unless_committed) {
     transaction.commit();
   }
   EXPECT_EQ(rows(), 1);
+}
+
+TEST_F(project_store_sqlite_test, a_transaction_inside_another_is_a_savepoint) {
+  {
+    sqlite::Transaction outer(db());
+    db().execute("INSERT INTO t VALUES (1)");
+    {
+      sqlite::Transaction undone(db());
+      db().execute("INSERT INTO t VALUES (2)");
+    }  // rolls back its own row only
+    {
+      sqlite::Transaction kept(db());
+      db().execute("INSERT INTO t VALUES (3)");
+      kept.commit();
+    }
+    EXPECT_TRUE(db().in_transaction());  // the outer one is still open
+    outer.commit();
+  }
+  sqlite::Statement values(db(), "SELECT group_concat(v) FROM t");
+  ASSERT_TRUE(values.step());
+  EXPECT_EQ(values.column_text(0), "1,3");
+  {
+    sqlite::Transaction outer(db());
+    sqlite::Transaction inner(db());
+    db().execute("INSERT INTO t VALUES (4)");
+    inner.commit();
+  }  // the outer one was not committed: the inner one's row goes with it
+  EXPECT_EQ(rows(), 2);
 }
 
 TEST_F(project_store_sqlite_test, text_keeps_nul_bytes_and_empty_is_not_null) {
