@@ -1,0 +1,82 @@
+#include "ui/recording_session.h"
+
+#include <exception>
+#include <utility>
+
+namespace loctex::ui {
+
+RecordingSession::RecordingSession(core::ProjectStore& store, QObject* parent)
+    : QObject(parent), m_store(store) {
+  m_flush_timer.setInterval(kFlushIntervalMs);
+  connect(&m_flush_timer, &QTimer::timeout, this, &RecordingSession::flush);
+}
+
+void RecordingSession::setClock(Clock clock) { m_clock = std::move(clock); }
+
+double RecordingSession::elapsed() const {
+  if (m_clock) return m_clock();
+  return static_cast<double>(m_timer.nsecsElapsed()) * 1e-9;
+}
+
+void RecordingSession::start(const QString& dataset_id, const QString& image_id, std::int64_t annotator_id,
+                             core::RecordingMode mode) {
+  if (m_journal) discard();
+  m_journal.emplace(core::RecordingJournal::begin(m_store, dataset_id.toStdString(), image_id.toStdString(),
+                                                  annotator_id, mode));
+  m_capture = core::TraceCapture();
+  m_unwritten.clear();
+  m_written = 0;
+  m_timer.start();
+  m_flush_timer.start();
+}
+
+void RecordingSession::addPointer(QPointF image_pos) {
+  if (!m_journal) return;
+  if (m_capture.add(image_pos.x(), image_pos.y(), elapsed()))
+    Q_EMIT traceChanged(m_capture.segments().back().back().t);
+}
+
+void RecordingSession::pointerLeft() {
+  if (m_journal) m_capture.end_segment();
+}
+
+void RecordingSession::flush() {
+  if (!m_journal) return;
+  auto pending = m_capture.take_pending();
+  m_unwritten.insert(m_unwritten.end(), pending.begin(), pending.end());
+  if (m_unwritten.empty()) return;
+  try {
+    m_journal->append(m_unwritten);
+    m_written += static_cast<std::int64_t>(m_unwritten.size());
+    m_unwritten.clear();
+    Q_EMIT flushed(m_written);
+  } catch (const std::exception& e) {
+    Q_EMIT failed(QString::fromStdString(e.what()));
+  }
+}
+
+std::int64_t RecordingSession::finish(const QString& caption,
+                                      const std::vector<core::TimedUtterance>& timed_caption,
+                                      core::NarrativeStatus status) {
+  if (!m_journal) throw std::logic_error("RecordingSession::finish: no recording in progress");
+  flush();
+  if (!m_unwritten.empty())
+    throw std::runtime_error("cannot finish the recording: its last points could not be written");
+  core::Narrative narrative = m_journal->narrative();
+  narrative.caption = caption.toStdString();
+  narrative.timed_caption = timed_caption;
+  const std::int64_t id = m_journal->finish(narrative, status);
+  m_journal.reset();
+  m_flush_timer.stop();
+  return id;
+}
+
+void RecordingSession::discard() {
+  if (!m_journal) return;
+  m_flush_timer.stop();
+  m_journal->discard();
+  m_journal.reset();
+  m_unwritten.clear();
+}
+
+}  // namespace loctex::ui

@@ -1,0 +1,80 @@
+#pragma once
+// A recording in progress in the app. Pointer samples (from a TraceCanvas)
+// go through core::TraceCapture, timed by one clock that starts with the
+// recording, and a timer flushes them to the project's recording journal at
+// least every half second, so a crash or a kill loses at most that much.
+// The session never shows a dialog: a store error is reported by failed()
+// and recording goes on in memory.
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointF>
+#include <QString>
+#include <QTimer>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "core/narrative.h"
+#include "core/project_store.h"
+#include "core/recording_journal.h"
+#include "core/trace_capture.h"
+
+namespace loctex::ui {
+
+class RecordingSession : public QObject {
+  Q_OBJECT
+
+ public:
+  // Seconds since the recording started.
+  using Clock = std::function<double()>;
+  static constexpr int kFlushIntervalMs = 250;  // well inside the half second the issue allows
+
+  explicit RecordingSession(core::ProjectStore& store, QObject* parent = nullptr);
+
+  // Replaces the recording's clock (tests drive time themselves); by default
+  // a QElapsedTimer started by start().
+  void setClock(Clock clock);
+
+  // Starts a journal for the image and begins capturing. Throws what
+  // core::RecordingJournal::begin throws (an image the project lacks).
+  void start(const QString& dataset_id, const QString& image_id, std::int64_t annotator_id,
+             core::RecordingMode mode);
+  bool isRecording() const { return m_journal.has_value(); }
+  double elapsed() const;
+  const core::TraceCapture& capture() const { return m_capture; }
+  std::int64_t journalId() const { return m_journal ? m_journal->id() : 0; }
+
+  // Writes what was captured since the last flush to the journal.
+  void flush();
+  // Flushes, then stores the narrative (the journal's ids and trace with
+  // this caption and word times) and ends the recording; returns its id.
+  std::int64_t finish(const QString& caption, const std::vector<core::TimedUtterance>& timed_caption,
+                      core::NarrativeStatus status = core::NarrativeStatus::draft);
+  // Ends the recording and deletes its journal.
+  void discard();
+
+ public Q_SLOTS:
+  void addPointer(QPointF image_pos);
+  void pointerLeft();
+
+ Q_SIGNALS:
+  // A sample was recorded; `now` is its time.
+  void traceChanged(double now);
+  void flushed(std::int64_t points_written);
+  void failed(QString message);
+
+ private:
+  core::ProjectStore& m_store;
+  Clock m_clock;
+  QElapsedTimer m_timer;
+  QTimer m_flush_timer;
+  core::TraceCapture m_capture;
+  std::optional<core::RecordingJournal> m_journal;
+  std::vector<core::JournalPoint> m_unwritten;  // kept when a flush failed, tried again next time
+  std::int64_t m_written = 0;
+};
+
+}  // namespace loctex::ui

@@ -1,0 +1,92 @@
+#include "ui/trace_canvas.h"
+
+#include <QMouseEvent>
+#include <QPainter>
+#include <QPainterPath>
+
+#include <algorithm>
+
+namespace loctex::ui {
+
+TraceCanvas::TraceCanvas(QWidget* parent) : QWidget(parent) {
+  setMouseTracking(true);  // moves without a button pressed are the trace
+  setAttribute(Qt::WA_OpaquePaintEvent);
+  setMinimumSize(160, 120);
+}
+
+void TraceCanvas::setImage(const QImage& image) {
+  m_image = image;
+  update();
+}
+
+void TraceCanvas::setBand(double band) {
+  m_band = std::max(0.0, band);
+  update();
+}
+
+QSize TraceCanvas::sizeHint() const {
+  if (m_image.isNull()) return {640, 480};
+  const double scale = 1 + 2 * m_band;
+  return QSize(static_cast<int>(m_image.width() * scale), static_cast<int>(m_image.height() * scale));
+}
+
+QRectF TraceCanvas::imageRect() const {
+  const double w = m_image.isNull() ? 4.0 : m_image.width();
+  const double h = m_image.isNull() ? 3.0 : m_image.height();
+  const double outer_w = w * (1 + 2 * m_band), outer_h = h * (1 + 2 * m_band);
+  const double scale = std::min(width() / outer_w, height() / outer_h);
+  const QSizeF size(w * scale, h * scale);
+  return QRectF(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2), size);
+}
+
+QPointF TraceCanvas::toImage(const QPointF& widget_pos) const {
+  const QRectF r = imageRect();
+  return {(widget_pos.x() - r.left()) / r.width(), (widget_pos.y() - r.top()) / r.height()};
+}
+
+QPointF TraceCanvas::toWidget(const QPointF& image_pos) const {
+  const QRectF r = imageRect();
+  return {r.left() + image_pos.x() * r.width(), r.top() + image_pos.y() * r.height()};
+}
+
+void TraceCanvas::setTrace(const std::vector<core::TraceSegment>* segments, double now, double tail_seconds) {
+  m_segments = segments;
+  m_now = now;
+  m_tail = std::max(0.05, tail_seconds);
+  update();
+}
+
+void TraceCanvas::paintEvent(QPaintEvent*) {
+  QPainter painter(this);
+  painter.fillRect(rect(), palette().window());
+  painter.setRenderHint(QPainter::Antialiasing);
+  const QRectF r = imageRect();
+  const QRectF band =
+      r.adjusted(-m_band * r.width(), -m_band * r.height(), m_band * r.width(), m_band * r.height());
+  painter.fillRect(band, palette().base());
+  if (!m_image.isNull()) painter.drawImage(r, m_image);
+  painter.setPen(QPen(palette().mid().color(), 1, Qt::DashLine));
+  painter.drawRect(band);
+  if (!m_segments) return;
+
+  // The fading tail: each stroke between two samples, opaque for the newest
+  // and transparent for those `m_tail` seconds old.
+  const QColor colour(255, 196, 0);
+  for (const auto& segment : *m_segments) {
+    for (std::size_t i = 1; i < segment.size(); ++i) {
+      const double age = m_now - segment[i].t;
+      if (age > m_tail) continue;
+      QColor c = colour;
+      c.setAlphaF(static_cast<float>(std::clamp(1.0 - age / m_tail, 0.0, 1.0)));
+      painter.setPen(QPen(c, 3, Qt::SolidLine, Qt::RoundCap));
+      painter.drawLine(toWidget({segment[i - 1].x, segment[i - 1].y}),
+                       toWidget({segment[i].x, segment[i].y}));
+    }
+  }
+}
+
+void TraceCanvas::mouseMoveEvent(QMouseEvent* event) { Q_EMIT pointerMoved(toImage(event->position())); }
+
+void TraceCanvas::leaveEvent(QEvent*) { Q_EMIT pointerLeft(); }
+
+}  // namespace loctex::ui
