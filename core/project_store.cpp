@@ -688,6 +688,24 @@ std::optional<ImageRecord> ProjectStore::find_image(std::string_view dataset_id,
   return record;
 }
 
+std::vector<ImageRecord> ProjectStore::list_images() const {
+  Statement query(m_impl->db, R"(
+      SELECT dataset_id, image_id, path, width, height, content_hash FROM images
+      ORDER BY dataset_id, image_id)");
+  std::vector<ImageRecord> out;
+  while (query.step()) {
+    ImageRecord record;
+    record.dataset_id = query.column_text(0);
+    record.image_id = query.column_text(1);
+    record.path = query.column_text(2);
+    record.width = static_cast<int>(query.column_int64(3));
+    record.height = static_cast<int>(query.column_int64(4));
+    record.content_hash = query.column_text(5);
+    out.push_back(std::move(record));
+  }
+  return out;
+}
+
 std::optional<fs::path> ProjectStore::image_file(std::string_view dataset_id,
                                                  std::string_view image_id) const {
   const auto record = find_image(dataset_id, image_id);

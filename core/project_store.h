@@ -141,6 +141,8 @@ class ProjectStore {
                         std::string_view image_id,
                         ImagePlacement placement = ImagePlacement::copy_into_project);
   std::optional<ImageRecord> find_image(std::string_view dataset_id, std::string_view image_id) const;
+  // Every image row, files or not, by dataset_id then image_id.
+  std::vector<ImageRecord> list_images() const;
   // The image's file as an absolute path; nullopt if unknown or without a file.
   std::optional<std::filesystem::path> image_file(std::string_view dataset_id,
                                                   std::string_view image_id) const;

@@ -491,6 +491,28 @@ TEST_F(project_store_test, add_image_copies_into_images_folder) {
   EXPECT_EQ(store.image_file("mscoco_val2017", "137576"), project() / "images" / "000000137576.jpg");
 }
 
+TEST_F(project_store_test, list_images_gives_every_row_in_id_order) {
+  auto store = ProjectStore::create(project());
+  write_jpeg(base() / "b.jpg", 32, 24);
+  write_jpeg(base() / "a.jpg", 16, 8);
+  store.add_image(base() / "b.jpg", "set", "b");
+  store.add_image(base() / "a.jpg", "set", "a");
+  Narrative n = quirky_narrative();
+  n.dataset_id = "other";
+  n.image_id = "no-file";
+  store.add_narrative(n);  // an image row without a file
+  const auto images = store.list_images();
+  ASSERT_EQ(images.size(), 3u);
+  EXPECT_EQ(images[0].dataset_id, "other");
+  EXPECT_EQ(images[0].path, "");
+  EXPECT_EQ(images[0].width, 0);
+  EXPECT_EQ(images[1].image_id, "a");
+  EXPECT_EQ(images[1].width, 16);
+  EXPECT_EQ(images[1].height, 8);
+  EXPECT_EQ(images[2].image_id, "b");
+  EXPECT_EQ(images[2].content_hash, sha256_file(base() / "b.jpg"));
+}
+
 TEST_F(project_store_test, add_image_fills_the_row_add_narrative_created) {
   auto store = ProjectStore::create(project());
   const auto id = store.add_narrative(simple_narrative("137576"));

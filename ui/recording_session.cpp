@@ -25,6 +25,7 @@ void RecordingSession::start(const QString& dataset_id, const QString& image_id,
                                                   annotator_id, mode));
   m_capture = core::TraceCapture();
   m_unwritten.clear();
+  m_unsaved_caption.reset();
   m_written = 0;
   m_timer.start();
   m_flush_timer.start();
@@ -40,15 +41,26 @@ void RecordingSession::pointerLeft() {
   if (m_journal) m_capture.end_segment();
 }
 
+void RecordingSession::setCaption(const QString& caption,
+                                  const std::vector<core::TimedUtterance>& timed_caption) {
+  if (m_journal) m_unsaved_caption.emplace(caption.toStdString(), timed_caption);
+}
+
 void RecordingSession::flush() {
   if (!m_journal) return;
   auto pending = m_capture.take_pending();
   m_unwritten.insert(m_unwritten.end(), pending.begin(), pending.end());
-  if (m_unwritten.empty()) return;
+  if (m_unwritten.empty() && !m_unsaved_caption) return;
   try {
-    m_journal->append(m_unwritten);
-    m_written += static_cast<std::int64_t>(m_unwritten.size());
-    m_unwritten.clear();
+    if (m_unsaved_caption) {
+      m_journal->set_caption(m_unsaved_caption->first, m_unsaved_caption->second);
+      m_unsaved_caption.reset();
+    }
+    if (!m_unwritten.empty()) {
+      m_journal->append(m_unwritten);
+      m_written += static_cast<std::int64_t>(m_unwritten.size());
+      m_unwritten.clear();
+    }
     Q_EMIT flushed(m_written);
   } catch (const std::exception& e) {
     Q_EMIT failed(QString::fromStdString(e.what()));

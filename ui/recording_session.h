@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/narrative.h"
@@ -47,7 +49,10 @@ class RecordingSession : public QObject {
   const core::TraceCapture& capture() const { return m_capture; }
   std::int64_t journalId() const { return m_journal ? m_journal->id() : 0; }
 
-  // Writes what was captured since the last flush to the journal.
+  // The caption so far, saved to the journal with the next flush.
+  void setCaption(const QString& caption, const std::vector<core::TimedUtterance>& timed_caption);
+  // Writes what was captured since the last flush (points, and the caption
+  // if it changed) to the journal.
   void flush();
   // Flushes, then stores the narrative (the journal's ids and trace with
   // this caption and word times) and ends the recording; returns its id.
@@ -75,6 +80,7 @@ class RecordingSession : public QObject {
   std::optional<core::RecordingJournal> m_journal;
   std::vector<core::JournalPoint> m_unwritten;  // kept when a flush failed, tried again next time
   std::int64_t m_written = 0;
+  std::optional<std::pair<std::string, std::vector<core::TimedUtterance>>> m_unsaved_caption;
 };
 
 }  // namespace loctex::ui

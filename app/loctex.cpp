@@ -1,0 +1,34 @@
+// loctex: the annotation app. Opens the project given on the command line,
+// or the last one.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QSettings>
+
+#include "ui/main_window.h"
+
+int main(int argc, char** argv) {
+  // Every mouse sample is part of the trace: no merging of moves that
+  // arrive together (docs/recording.md).
+  QCoreApplication::setAttribute(Qt::AA_CompressHighFrequencyEvents, false);
+  QApplication app(argc, argv);
+  QCoreApplication::setOrganizationName("LocTex Studio");
+  QCoreApplication::setApplicationName("loctex");
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(
+      "Record, replay and review localized narratives.\n\n"
+      "Examples:\n"
+      "  loctex demo/project    open the demo's project (bash scripts/demo.sh makes it)\n"
+      "  loctex                 open the last project\n\n"
+      "Exit code: 0 when the window is closed. docs/recording.md describes the recording modes.");
+  parser.addHelpOption();
+  parser.addPositionalArgument("project", "Project folder to open (default: the last one)");
+  parser.process(app);
+
+  loctex::ui::MainWindow window;
+  const QStringList args = parser.positionalArguments();
+  const QString project = args.isEmpty() ? QSettings().value("project").toString() : args.front();
+  if (!project.isEmpty()) window.openProject(project);
+  window.show();
+  return app.exec();
+}

@@ -1,0 +1,216 @@
+// The app's window, offscreen: open a project, pick an image, record Type and
+// Point with synthetic mouse and key events, save, and find the narrative in
+// the project with its words timed by the keystrokes and its trace. Saves a
+// screenshot of the window.
+#include "ui/main_window.h"
+
+#include <gtest/gtest.h>
+
+#include <QAction>
+#include <QApplication>
+#include <QLabel>
+#include <QListWidget>
+#include <QMouseEvent>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTest>
+
+#include <cmath>
+#include <filesystem>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/project_store.h"
+#include "core/recording_journal.h"
+#include "test_support.h"
+#include "ui/caption_typing.h"
+#include "ui/trace_canvas.h"
+
+namespace {
+
+using namespace loctex;
+using loctex::testing::TempDir;
+namespace fs = std::filesystem;
+
+QApplication& app() {
+  static int argc = 1;
+  static char name[] = "main_window_test";
+  static char* argv[] = {name, nullptr};
+  static QApplication* instance = [] {
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    QCoreApplication::setAttribute(Qt::AA_CompressHighFrequencyEvents, false);
+    auto* a = new QApplication(argc, argv);
+    // Settings of the test, not the user's.
+    QCoreApplication::setOrganizationName("LocTex Studio tests");
+    QCoreApplication::setApplicationName("main_window_test");
+    QSettings::setDefaultFormat(QSettings::IniFormat);
+    return a;
+  }();
+  return *instance;
+}
+
+class main_window_test : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { app(); }
+  void SetUp() override {
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope,
+                       QString::fromStdString(m_dir.path().string()));
+    QSettings().clear();
+    auto store = core::ProjectStore::create(m_dir / "project");
+    for (const char* id : {"circle", "square"}) {
+      const fs::path file = m_dir / (std::string(id) + ".jpg");
+      cv::Mat image(240, 320, CV_8UC3, cv::Scalar(235, 235, 235));
+      if (std::string(id) == "circle")
+        cv::circle(image, {160, 120}, 70, cv::Scalar(40, 40, 220), -1);
+      else
+        cv::rectangle(image, cv::Rect(100, 50, 120, 120), cv::Scalar(200, 90, 30), -1);
+      ASSERT_TRUE(cv::imwrite(file.string(), image));
+      store.add_image(file, "demo", id);
+    }
+  }
+  QString project() const { return QString::fromStdString((m_dir / "project").string()); }
+
+  void move_to(ui::MainWindow& w, double x, double y, double t) {
+    m_now = t;
+    const QPointF pos = w.canvas()->toWidget({x, y});
+    QMouseEvent event(QEvent::MouseMove, pos, w.canvas()->mapToGlobal(pos), Qt::NoButton, Qt::NoButton,
+                      Qt::NoModifier);
+    QApplication::sendEvent(w.canvas(), &event);
+  }
+  void type(ui::MainWindow& w, const QString& text, double t0, double step) {
+    for (int i = 0; i < text.size(); ++i) {
+      m_now = t0 + step * i;
+      QTest::keyClick(w.captionInput(), text.at(i).toLatin1());
+    }
+  }
+
+  TempDir m_dir;
+  double m_now = 0;
+};
+
+TEST_F(main_window_test, type_and_point_records_a_narrative_from_mouse_and_keys) {
+  ui::MainWindow w;
+  w.resize(900, 600);
+  w.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
+  ASSERT_TRUE(w.openProject(project()));
+  w.setRecordingClock([this] { return m_now; });
+  w.setAnnotatorId(5);
+  ASSERT_EQ(w.imageList()->count(), 2);
+  EXPECT_EQ(w.progressText(), "0 of 2 done");
+  w.imageList()->setCurrentRow(0);  // "circle"
+  EXPECT_FALSE(w.canvas()->image().isNull());
+  EXPECT_FALSE(w.action("stop-recording")->isEnabled());
+
+  w.action("type-and-point")->trigger();
+  ASSERT_TRUE(w.session()->isRecording());
+  EXPECT_FALSE(w.imageList()->isEnabled());
+  EXPECT_TRUE(w.action("stop-recording")->isEnabled());
+  // Point at the circle while typing "a circle".
+  move_to(w, 0.4, 0.5, 0.0);
+  type(w, "a ", 0.1, 0.1);  // 'a' at 0.1, ' ' at 0.2
+  move_to(w, 0.5, 0.5, 0.3);
+  type(w, "circle", 0.4, 0.1);  // 0.4 .. 0.9
+  move_to(w, 0.55, 0.45, 1.0);
+  // A shortcut typed into the caption is the window's, not text.
+  QTest::keyClick(w.captionInput(), Qt::Key_Return, Qt::ControlModifier);
+  ASSERT_FALSE(w.session()->isRecording());
+
+  auto store = core::ProjectStore::open(project().toStdString());
+  const auto entries = store.list_narratives();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].image_id, "circle");
+  EXPECT_EQ(entries[0].annotator_id, 5);
+  const core::Narrative n = store.load_narrative(entries[0].id);
+  EXPECT_EQ(n.caption, "a circle");
+  ASSERT_EQ(n.timed_caption.size(), 2u);
+  EXPECT_EQ(n.timed_caption[0], (core::TimedUtterance{"a", 0.1, 0.2}));
+  EXPECT_EQ(n.timed_caption[1].utterance, "circle");
+  EXPECT_DOUBLE_EQ(n.timed_caption[1].start_time, 0.4);
+  EXPECT_DOUBLE_EQ(n.timed_caption[1].end_time, 0.9);
+  ASSERT_EQ(n.traces.size(), 1u);
+  ASSERT_EQ(n.traces[0].size(), 3u);
+  EXPECT_NEAR(n.traces[0][1].x, 0.5, 0.01);
+  EXPECT_EQ(n.traces[0][2].t, 1.0);
+  EXPECT_TRUE(core::unfinished_recordings(store).empty());
+  EXPECT_TRUE(w.imageList()->isEnabled());
+  EXPECT_TRUE(w.imageList()->item(0)->text().endsWith("draft"));
+}
+
+TEST_F(main_window_test, a_recording_left_open_is_in_the_journal_and_reported_on_open) {
+  {
+    ui::MainWindow w;
+    w.show();
+    ASSERT_TRUE(w.openProject(project()));
+    w.setRecordingClock([this] { return m_now; });
+    w.imageList()->setCurrentRow(1);
+    w.action("type-and-point")->trigger();
+    move_to(w, 0.5, 0.5, 0.1);
+    type(w, "blue", 0.2, 0.1);
+    w.close();  // flushes: the journal keeps it
+  }
+  auto store = core::ProjectStore::open(project().toStdString());
+  const auto open = core::unfinished_recordings(store);
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].image_id, "square");
+  EXPECT_EQ(open[0].points, 1);
+  EXPECT_EQ(open[0].caption, "blue");
+
+  ui::MainWindow again;
+  ASSERT_TRUE(again.openProject(project()));
+  EXPECT_TRUE(again.statusBar()->currentMessage().contains("1 interrupted recording"));
+}
+
+TEST_F(main_window_test, discard_keeps_nothing_and_every_action_has_a_shortcut) {
+  ui::MainWindow w;
+  w.show();
+  ASSERT_TRUE(w.openProject(project()));
+  w.imageList()->setCurrentRow(0);
+  w.action("type-and-point")->trigger();
+  ASSERT_TRUE(w.session()->isRecording());
+  w.action("discard-recording")->trigger();
+  EXPECT_FALSE(w.session()->isRecording());
+  auto store = core::ProjectStore::open(project().toStdString());
+  EXPECT_TRUE(core::unfinished_recordings(store).empty());
+  EXPECT_EQ(store.narrative_count(), 0u);
+  for (const char* name : {"new-project", "open-project", "add-images", "type-and-point", "stop-recording",
+                           "discard-recording", "shortcuts", "quit"}) {
+    ASSERT_NE(w.action(name), nullptr) << name;
+    EXPECT_FALSE(w.action(name)->shortcut().isEmpty()) << name;
+  }
+  EXPECT_EQ(w.action("shortcuts")->shortcut(), QKeySequence(QKeySequence::HelpContents));
+  EXPECT_FALSE(w.openProject(QString::fromStdString((m_dir / "nowhere").string())));
+  EXPECT_TRUE(w.hasProject());  // the open project stays
+}
+
+TEST_F(main_window_test, screenshot_of_the_window_during_a_recording) {
+  ui::MainWindow w;
+  w.resize(960, 640);
+  w.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
+  ASSERT_TRUE(w.openProject(project()));
+  w.setRecordingClock([this] { return m_now; });
+  w.imageList()->setCurrentRow(0);
+  w.action("type-and-point")->trigger();
+  for (int i = 0; i <= 90; ++i) {
+    const double a = 6.2831853 * i / 90;
+    move_to(w, 0.5 + 0.25 * std::cos(a), 0.5 + 0.33 * std::sin(a), i / 60.0);
+  }
+  type(w, "a large red circle in the middle", 1.5, 0.02);
+  // The status bar shows the recording's state (refreshed five times a second).
+  QLabel* state = w.statusBar()->findChild<QLabel*>();
+  ASSERT_NE(state, nullptr);
+  EXPECT_TRUE(QTest::qWaitFor([&] { return state->text().contains("91 points"); }, 5000))
+      << state->text().toStdString();
+  EXPECT_TRUE(state->text().startsWith("Recording 2.1 s")) << state->text().toStdString();
+  const QImage shot = w.grab().toImage();
+  EXPECT_EQ(shot.size(), QSize(960, 640));
+  const fs::path shots = fs::path(LOCTEX_TEST_BINARY_DIR) / "screenshots";
+  fs::create_directories(shots);
+  EXPECT_TRUE(shot.save(QString::fromStdString((shots / "main_window_recording.png").string())));
+  w.action("discard-recording")->trigger();
+}
+
+}  // namespace

@@ -1,0 +1,312 @@
+#include "ui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QImage>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <exception>
+
+#include "core/recording_journal.h"
+#include "ui/caption_typing.h"
+#include "ui/trace_canvas.h"
+
+namespace loctex::ui {
+namespace {
+
+constexpr int kDatasetRole = Qt::UserRole;
+constexpr int kImageRole = Qt::UserRole + 1;
+
+// The state an image's list row shows: "to do" without narratives, else its
+// latest narrative's status.
+QString image_state(const std::vector<core::NarrativeEntry>& narratives, const core::ImageRecord& image,
+                    bool& done) {
+  const core::NarrativeEntry* latest = nullptr;
+  for (const auto& n : narratives)
+    if (n.dataset_id == image.dataset_id && n.image_id == image.image_id && (!latest || n.id > latest->id))
+      latest = &n;
+  done = latest &&
+         (latest->status == core::NarrativeStatus::done || latest->status == core::NarrativeStatus::accepted);
+  return latest ? QString::fromUtf8(core::to_string(latest->status).data()) : QObject::tr("to do");
+}
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle(tr("LocTex Studio"));
+  m_images = new QListWidget;
+  m_images->setMinimumWidth(180);
+  m_canvas = new TraceCanvas;
+  m_caption = new CaptionTyping;
+  auto* centre = new QWidget;
+  auto* layout = new QVBoxLayout(centre);
+  layout->addWidget(m_canvas, 1);
+  layout->addWidget(m_caption);
+  auto* splitter = new QSplitter;
+  splitter->addWidget(m_images);
+  splitter->addWidget(centre);
+  splitter->setStretchFactor(1, 1);
+  setCentralWidget(splitter);
+  m_state = new QLabel;
+  m_state->setContentsMargins(0, 0, 16, 0);  // clear of the size grip
+  statusBar()->addPermanentWidget(m_state);
+  m_status_timer = new QTimer(this);
+  m_status_timer->setInterval(200);
+  connect(m_status_timer, &QTimer::timeout, this, &MainWindow::updateStatus);
+  connect(m_images, &QListWidget::currentRowChanged, this, &MainWindow::showSelectedImage);
+  createActions();
+
+  QSettings settings;
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+  restoreState(settings.value("window/state").toByteArray());
+  m_annotator_id = settings.value("annotator_id", 1).toLongLong();
+  updateStatus();
+}
+
+MainWindow::~MainWindow() = default;
+
+QAction* MainWindow::makeAction(QMenu* menu, const QString& name, const QString& text,
+                                const QKeySequence& keys) {
+  auto* action = new QAction(text, this);
+  menu->addAction(action);
+  action->setShortcut(keys);
+  action->setObjectName(name);
+  m_actions[name] = action;
+  return action;
+}
+
+QAction* MainWindow::action(const QString& name) const {
+  const auto it = m_actions.find(name);
+  return it == m_actions.end() ? nullptr : it->second;
+}
+
+void MainWindow::createActions() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  connect(makeAction(file, "new-project", tr("&New Project..."), QKeySequence::New), &QAction::triggered,
+          this, [this] {
+            const QString folder = QFileDialog::getExistingDirectory(this, tr("New project folder"));
+            if (folder.isEmpty()) return;
+            try {
+              core::ProjectStore::create(folder.toStdString());
+            } catch (const std::exception& e) {
+              statusBar()->showMessage(QString::fromStdString(e.what()));
+              return;
+            }
+            openProject(folder);
+          });
+  connect(makeAction(file, "open-project", tr("&Open Project..."), QKeySequence::Open), &QAction::triggered,
+          this, [this] {
+            const QString folder = QFileDialog::getExistingDirectory(this, tr("Open project folder"));
+            if (!folder.isEmpty()) openProject(folder);
+          });
+  connect(makeAction(file, "add-images", tr("&Add Images..."), QKeySequence(tr("Ctrl+I"))),
+          &QAction::triggered, this, [this] {
+            if (!m_store) return;
+            const QStringList files =
+                QFileDialog::getOpenFileNames(this, tr("Add images"), {}, tr("Images (*.jpg *.jpeg *.png)"));
+            for (const QString& f : files) {
+              try {
+                m_store->add_image(f.toStdString(), "local", QFileInfo(f).completeBaseName().toStdString());
+              } catch (const std::exception& e) {
+                statusBar()->showMessage(QString::fromStdString(e.what()));
+              }
+            }
+            refreshImages();
+          });
+  file->addSeparator();
+  // Some platforms (and the generic theme) bind no Quit key: Ctrl+Q is the convention there.
+  const QKeySequence quit_keys = QKeySequence(QKeySequence::Quit).isEmpty()
+                                     ? QKeySequence(tr("Ctrl+Q"))
+                                     : QKeySequence(QKeySequence::Quit);
+  connect(makeAction(file, "quit", tr("&Quit"), quit_keys), &QAction::triggered, this, &QWidget::close);
+
+  QMenu* record = menuBar()->addMenu(tr("&Record"));
+  connect(makeAction(record, "type-and-point", tr("&Type and Point"), QKeySequence(tr("Ctrl+T"))),
+          &QAction::triggered, this, &MainWindow::startTypeAndPoint);
+  connect(makeAction(record, "stop-recording", tr("&Stop and Save"), QKeySequence(tr("Ctrl+Return"))),
+          &QAction::triggered, this, &MainWindow::stopRecording);
+  connect(makeAction(record, "discard-recording", tr("&Discard Recording"), QKeySequence(Qt::Key_Escape)),
+          &QAction::triggered, this, &MainWindow::discardRecording);
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  connect(makeAction(help, "shortcuts", tr("&Keyboard Shortcuts"), QKeySequence::HelpContents),
+          &QAction::triggered, this, &MainWindow::showShortcuts);
+}
+
+bool MainWindow::openProject(const QString& folder) {
+  if (m_session && m_session->isRecording()) {
+    statusBar()->showMessage(tr("Stop or discard the recording before opening another project"));
+    return false;
+  }
+  try {
+    auto store = core::ProjectStore::open(folder.toStdString());
+    m_session.reset();
+    m_store.emplace(std::move(store));
+  } catch (const std::exception& e) {
+    statusBar()->showMessage(QString::fromStdString(e.what()));
+    return false;
+  }
+  m_session = std::make_unique<RecordingSession>(*m_store);
+  if (m_clock) m_session->setClock(m_clock);
+  connect(m_canvas, &TraceCanvas::pointerMoved, m_session.get(), &RecordingSession::addPointer);
+  connect(m_canvas, &TraceCanvas::pointerLeft, m_session.get(), &RecordingSession::pointerLeft);
+  connect(m_session.get(), &RecordingSession::traceChanged, m_canvas,
+          [this](double now) { m_canvas->setTrace(&m_session->capture().segments(), now); });
+  connect(m_session.get(), &RecordingSession::failed, this,
+          [this](const QString& message) { statusBar()->showMessage(tr("Not saved yet: %1").arg(message)); });
+  QSettings().setValue("project", folder);
+  setWindowTitle(tr("%1 - LocTex Studio").arg(QFileInfo(folder).fileName()));
+  refreshImages();
+  const auto interrupted = core::unfinished_recordings(*m_store);
+  if (!interrupted.empty())
+    statusBar()->showMessage(
+        tr("%n interrupted recording(s) in this project", nullptr, static_cast<int>(interrupted.size())));
+  return true;
+}
+
+void MainWindow::setRecordingClock(RecordingSession::Clock clock) {
+  m_clock = std::move(clock);
+  if (m_session) m_session->setClock(m_clock);
+}
+
+void MainWindow::setAnnotatorId(std::int64_t id) {
+  m_annotator_id = id;
+  QSettings().setValue("annotator_id", static_cast<qlonglong>(id));
+}
+
+QString MainWindow::progressText() const {
+  int done = 0;
+  const int total = m_images->count();
+  for (int i = 0; i < total; ++i) done += m_images->item(i)->data(Qt::UserRole + 2).toBool() ? 1 : 0;
+  return tr("%1 of %2 done").arg(done).arg(total);
+}
+
+void MainWindow::refreshImages() {
+  const int row = m_images->currentRow();
+  m_images->clear();
+  if (!m_store) return;
+  const auto narratives = m_store->list_narratives();
+  for (const auto& image : m_store->list_images()) {
+    bool done = false;
+    const QString state = image_state(narratives, image, done);
+    auto* item = new QListWidgetItem(QString::fromStdString(image.image_id) + " \u2014 " + state);
+    item->setData(kDatasetRole, QString::fromStdString(image.dataset_id));
+    item->setData(kImageRole, QString::fromStdString(image.image_id));
+    item->setData(Qt::UserRole + 2, done);
+    m_images->addItem(item);
+  }
+  if (m_images->count() > 0) m_images->setCurrentRow(std::clamp(row, 0, m_images->count() - 1));
+  updateStatus();
+}
+
+void MainWindow::showSelectedImage() {
+  auto* item = m_images->currentItem();
+  if (!m_store || !item) return;
+  const auto file = m_store->image_file(item->data(kDatasetRole).toString().toStdString(),
+                                        item->data(kImageRole).toString().toStdString());
+  m_canvas->setImage(file ? QImage(QString::fromStdString(file->string())) : QImage());
+  m_canvas->setTrace(nullptr, 0);
+}
+
+void MainWindow::startTypeAndPoint() {
+  auto* item = m_images->currentItem();
+  if (!m_session || !item) {
+    statusBar()->showMessage(tr("Open a project and choose an image first"));
+    return;
+  }
+  if (m_session->isRecording()) return;
+  try {
+    m_session->start(item->data(kDatasetRole).toString(), item->data(kImageRole).toString(), m_annotator_id,
+                     core::RecordingMode::type_and_point);
+  } catch (const std::exception& e) {
+    statusBar()->showMessage(QString::fromStdString(e.what()));
+    return;
+  }
+  m_images->setEnabled(false);  // the image may not change under a recording
+  m_caption->begin([this] { return m_session->elapsed(); });
+  connect(m_caption, &CaptionTyping::captionChanged, m_session.get(), [this] {
+    m_session->setCaption(QString::fromStdString(m_caption->caption().caption()),
+                          m_caption->caption().words());
+  });
+  m_caption->setFocus();
+  m_status_timer->start();
+  updateStatus();
+}
+
+void MainWindow::stopRecording() {
+  if (!m_session || !m_session->isRecording()) return;
+  m_caption->end();
+  disconnect(m_caption, &CaptionTyping::captionChanged, m_session.get(), nullptr);
+  try {
+    const auto id = m_session->finish(QString::fromStdString(m_caption->caption().caption()),
+                                      m_caption->caption().words());
+    statusBar()->showMessage(tr("Saved narrative %1").arg(id), 5000);
+  } catch (const std::exception& e) {
+    statusBar()->showMessage(QString::fromStdString(e.what()));
+    return;
+  }
+  m_status_timer->stop();
+  m_images->setEnabled(true);
+  refreshImages();
+}
+
+void MainWindow::discardRecording() {
+  if (!m_session || !m_session->isRecording()) return;
+  m_caption->end();
+  disconnect(m_caption, &CaptionTyping::captionChanged, m_session.get(), nullptr);
+  m_session->discard();
+  m_canvas->setTrace(nullptr, 0);
+  m_status_timer->stop();
+  m_images->setEnabled(true);
+  statusBar()->showMessage(tr("Recording discarded"), 5000);
+  updateStatus();
+}
+
+void MainWindow::updateStatus() {
+  const bool recording = m_session && m_session->isRecording();
+  for (const char* name : {"stop-recording", "discard-recording"}) action(name)->setEnabled(recording);
+  action("type-and-point")->setEnabled(m_store.has_value() && !recording);
+  action("add-images")->setEnabled(m_store.has_value() && !recording);
+  if (!recording) {
+    m_state->setText(m_store ? progressText() : tr("No project open"));
+    return;
+  }
+  const double seconds = m_session->elapsed();
+  const auto points = m_session->capture().points();
+  m_state->setText(tr("Recording %1 s \u00b7 %2 points \u00b7 %3 samples/s")
+                       .arg(seconds, 0, 'f', 1)
+                       .arg(points)
+                       .arg(seconds > 0 ? static_cast<double>(points) / seconds : 0.0, 0, 'f', 0));
+}
+
+void MainWindow::showShortcuts() {
+  QString text;
+  for (const auto& [name, action] : m_actions)
+    text += action->text().remove('&') + "\t" + action->shortcut().toString(QKeySequence::NativeText) + "\n";
+  auto* box = new QMessageBox(QMessageBox::NoIcon, tr("Keyboard Shortcuts"), text, QMessageBox::Close, this);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  box->setModal(false);  // never blocks a recording
+  box->show();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  if (m_session && m_session->isRecording()) m_session->flush();  // the journal keeps it for recovery
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState());
+  event->accept();
+}
+
+}  // namespace loctex::ui

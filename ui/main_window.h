@@ -1,0 +1,81 @@
+#pragma once
+// The annotation app's window: a project's images on the left, the image to
+// point at in the middle, the caption typed under it, the recording state in
+// the status bar. Every action sits in a menu with its standard shortcut;
+// Help > Keyboard Shortcuts (F1) lists them. The window's geometry, the last
+// project and the annotator id are remembered (QSettings).
+
+#include <QMainWindow>
+#include <QString>
+
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "core/project_store.h"
+#include "ui/recording_session.h"
+
+class QAction;
+class QLabel;
+class QListWidget;
+class QMenu;
+class QTimer;
+
+namespace loctex::ui {
+
+class CaptionTyping;
+class TraceCanvas;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  // Opens the project in `folder`; on failure says why in the status bar
+  // and returns false, leaving the open project (if any) as it was.
+  bool openProject(const QString& folder);
+  bool hasProject() const { return m_store.has_value(); }
+
+  // The named action ("new-project", "open-project", "add-images",
+  // "type-and-point", "stop-recording", "discard-recording", "shortcuts",
+  // "quit"); nullptr for an unknown name.
+  QAction* action(const QString& name) const;
+  // The recording's clock; tests drive time with their own.
+  void setRecordingClock(RecordingSession::Clock clock);
+  void setAnnotatorId(std::int64_t id);
+
+  QListWidget* imageList() const { return m_images; }
+  TraceCanvas* canvas() const { return m_canvas; }
+  CaptionTyping* captionInput() const { return m_caption; }
+  RecordingSession* session() const { return m_session.get(); }
+  QString progressText() const;
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void createActions();
+  void refreshImages();
+  void showSelectedImage();
+  void startTypeAndPoint();
+  void stopRecording();
+  void discardRecording();
+  void updateStatus();
+  void showShortcuts();
+  QAction* makeAction(QMenu* menu, const QString& name, const QString& text, const QKeySequence& keys);
+
+  std::optional<core::ProjectStore> m_store;
+  std::unique_ptr<RecordingSession> m_session;
+  RecordingSession::Clock m_clock;
+  std::int64_t m_annotator_id = 1;
+  std::map<QString, QAction*> m_actions;
+  QListWidget* m_images = nullptr;
+  TraceCanvas* m_canvas = nullptr;
+  CaptionTyping* m_caption = nullptr;
+  QLabel* m_state = nullptr;
+  QTimer* m_status_timer = nullptr;
+};
+
+}  // namespace loctex::ui
