@@ -1,5 +1,6 @@
 #include "core/trace_capture.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -10,6 +11,16 @@ TraceCapture::TraceCapture(double band) : m_band(band) {
   if (!std::isfinite(band) || band < 0)
     throw std::invalid_argument("the trace band must be a finite share of the image, at least 0; got " +
                                 std::to_string(band));
+}
+
+TraceCapture::TraceCapture(std::vector<TraceSegment> earlier, double band) : TraceCapture(band) {
+  std::erase_if(earlier, [](const TraceSegment& s) { return s.empty(); });
+  m_segments = std::move(earlier);
+  for (const auto& segment : m_segments) {
+    m_points += static_cast<std::int64_t>(segment.size());
+    m_last_t = std::max(m_last_t, segment.back().t);
+  }
+  m_any_sample = m_points > 0;
 }
 
 bool TraceCapture::add(double x, double y, double t) {

@@ -21,6 +21,10 @@ class TraceCapture {
  public:
   // Throws std::invalid_argument for a band that is negative or not finite.
   explicit TraceCapture(double band = kTraceBand);
+  // Continues a recording whose trace so far is `earlier` (a recovered
+  // journal's): the next sample inside the band starts a new segment, and
+  // the clock may not go back before its last point.
+  explicit TraceCapture(std::vector<TraceSegment> earlier, double band = kTraceBand);
 
   // A pointer sample at (x, y), normalised to the image, at time t seconds.
   // Returns whether it was recorded (inside the band). Throws

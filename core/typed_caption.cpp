@@ -38,6 +38,26 @@ void TypedCaption::type(std::string_view text, double t) {
   }
 }
 
+TypedCaption TypedCaption::from_words(const std::vector<TimedUtterance>& words) {
+  TypedCaption caption;
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    const auto& word = words[w];
+    const bool last = w + 1 == words.size();
+    // Every character at the word's start, except that the last word's last
+    // character carries its end; the space after a word carries the word's end.
+    TypedCaption letters;
+    letters.type(word.utterance, 0);
+    for (std::size_t i = 0; i < letters.m_chars.size(); ++i) {
+      const bool final_char = last && i + 1 == letters.m_chars.size();
+      caption.m_chars.push_back({letters.m_chars[i].text, final_char ? word.end_time : word.start_time});
+    }
+    if (!last) caption.m_chars.push_back({" ", word.end_time});
+    caption.m_last_t = std::max(caption.m_last_t, word.end_time);
+    caption.m_any = true;
+  }
+  return caption;
+}
+
 bool TypedCaption::backspace() {
   if (m_chars.empty()) return false;
   m_chars.pop_back();

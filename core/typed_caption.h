@@ -21,6 +21,9 @@ class TypedCaption {
   // time t seconds. Throws std::invalid_argument for a time before the last
   // keystroke's or a non-finite time.
   void type(std::string_view text, double t);
+  // A caption to go on typing, rebuilt from its timed words (a recovered
+  // journal's): words() gives them back, and typing continues after a space.
+  static TypedCaption from_words(const std::vector<TimedUtterance>& words);
   // Removes the last character (a whole UTF-8 code point); false when empty.
   bool backspace();
 

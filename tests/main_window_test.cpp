@@ -10,6 +10,7 @@
 #include <QApplication>
 #include <QLabel>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QMouseEvent>
 #include <QSettings>
 #include <QStatusBar>
@@ -24,6 +25,7 @@
 
 #include "core/project_store.h"
 #include "core/recording_journal.h"
+#include "core/synthetic.h"
 #include "test_support.h"
 #include "ui/caption_typing.h"
 #include "ui/trace_canvas.h"
@@ -161,6 +163,77 @@ TEST_F(main_window_test, a_recording_left_open_is_in_the_journal_and_reported_on
   ui::MainWindow again;
   ASSERT_TRUE(again.openProject(project()));
   EXPECT_TRUE(again.statusBar()->currentMessage().contains("1 interrupted recording"));
+  // The offer is a box that does not block the window.
+  const auto boxes = again.findChildren<QMessageBox*>("recovery");
+  ASSERT_EQ(boxes.size(), 1);
+  EXPECT_FALSE(boxes[0]->isModal());
+}
+
+// Leaves an interrupted Type and Point recording of "square": "blue" typed
+// at 0.2-0.5 s, one point at 0.1 s.
+void leave_a_recording(const QString& project, double& now) {
+  ui::MainWindow w;
+  ASSERT_TRUE(w.openProject(project));
+  w.setRecordingClock([&now] { return now; });
+  w.imageList()->setCurrentRow(1);
+  w.action("type-and-point")->trigger();
+  now = 0.1;
+  const QPointF pos = w.canvas()->toWidget({0.5, 0.5});
+  QMouseEvent move(QEvent::MouseMove, pos, w.canvas()->mapToGlobal(pos), Qt::NoButton, Qt::NoButton,
+                   Qt::NoModifier);
+  QApplication::sendEvent(w.canvas(), &move);
+  for (int i = 0; i < 4; ++i) {
+    now = 0.2 + 0.1 * i;
+    QTest::keyClick(w.captionInput(), "blue"[i]);
+  }
+  w.close();
+}
+
+TEST_F(main_window_test, an_interrupted_recording_kept_as_a_draft_becomes_a_narrative) {
+  leave_a_recording(project(), m_now);
+  ui::MainWindow w;
+  ASSERT_TRUE(w.openProject(project()));
+  auto store = core::ProjectStore::open(project().toStdString());
+  const auto open = core::unfinished_recordings(store);
+  ASSERT_EQ(open.size(), 1u);
+  ASSERT_TRUE(w.recoverRecording(open[0].id, ui::MainWindow::Recovery::save_as_draft));
+  EXPECT_TRUE(core::unfinished_recordings(store).empty());
+  const auto entries = store.list_narratives();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].status, core::NarrativeStatus::draft);
+  const auto n = store.load_narrative(entries[0].id);
+  EXPECT_EQ(n.caption, "blue");
+  EXPECT_EQ(n.timed_caption, (std::vector<core::TimedUtterance>{{"blue", 0.2, 0.5}}));
+  EXPECT_EQ(n.traces.size(), 1u);
+  EXPECT_FALSE(w.recoverRecording(open[0].id, ui::MainWindow::Recovery::discard));  // gone already
+}
+
+TEST_F(main_window_test, an_interrupted_recording_continues_where_it_stopped) {
+  leave_a_recording(project(), m_now);
+  ui::MainWindow w;
+  w.show();
+  ASSERT_TRUE(w.openProject(project()));
+  w.setRecordingClock([this] { return m_now; });
+  auto store = core::ProjectStore::open(project().toStdString());
+  const auto id = core::unfinished_recordings(store).at(0).id;
+  ASSERT_TRUE(w.recoverRecording(id, ui::MainWindow::Recovery::resume));
+  ASSERT_TRUE(w.session()->isRecording());
+  EXPECT_EQ(w.imageList()->currentItem()->data(Qt::UserRole + 1).toString(), "square");
+  EXPECT_EQ(w.captionInput()->caption().caption(), "blue");
+  // Pointing and typing go on: a new segment, a new word.
+  move_to(w, 0.6, 0.4, 2.0);
+  type(w, " cube", 2.1, 0.1);  // ' ' at 2.1 ends "blue"; "cube" 2.2 .. 2.5
+  w.action("stop-recording")->trigger();
+  ASSERT_FALSE(w.session()->isRecording());
+  const auto entries = store.list_narratives();
+  ASSERT_EQ(entries.size(), 1u);
+  const auto n = store.load_narrative(entries[0].id);
+  EXPECT_EQ(n.caption, "blue cube");
+  EXPECT_EQ(n.timed_caption, (std::vector<core::TimedUtterance>{{"blue", 0.2, 2.1}, {"cube", 2.2, 2.5}}));
+  ASSERT_EQ(n.traces.size(), 2u);
+  EXPECT_EQ(n.traces[0].front().t, 0.1);
+  EXPECT_EQ(n.traces[1].front().t, 2.0);
+  EXPECT_TRUE(core::unfinished_recordings(store).empty());
 }
 
 TEST_F(main_window_test, discard_keeps_nothing_and_every_action_has_a_shortcut) {
@@ -175,14 +248,49 @@ TEST_F(main_window_test, discard_keeps_nothing_and_every_action_has_a_shortcut) 
   auto store = core::ProjectStore::open(project().toStdString());
   EXPECT_TRUE(core::unfinished_recordings(store).empty());
   EXPECT_EQ(store.narrative_count(), 0u);
-  for (const char* name : {"new-project", "open-project", "add-images", "type-and-point", "stop-recording",
-                           "discard-recording", "shortcuts", "quit"}) {
+  for (const char* name :
+       {"new-project", "open-project", "add-images", "import", "export-all", "export-accepted",
+        "type-and-point", "stop-recording", "discard-recording", "shortcuts", "quit"}) {
     ASSERT_NE(w.action(name), nullptr) << name;
     EXPECT_FALSE(w.action(name)->shortcut().isEmpty()) << name;
   }
   EXPECT_EQ(w.action("shortcuts")->shortcut(), QKeySequence(QKeySequence::HelpContents));
   EXPECT_FALSE(w.openProject(QString::fromStdString((m_dir / "nowhere").string())));
   EXPECT_TRUE(w.hasProject());  // the open project stays
+}
+
+TEST_F(main_window_test, import_and_export_from_the_file_menu_round_trip) {
+  core::SynthOptions synth;
+  synth.count = 3;
+  synth.width = 96;
+  synth.height = 64;
+  const auto set = core::write_synthetic_set(synth, m_dir / "synth");
+  // A bad line among good ones: skipped and counted (lenient), the rest imported.
+  const fs::path input = m_dir / "input.jsonl";
+  const std::string good = loctex::testing::read_text(set.narratives_file);
+  loctex::testing::write_text(input, good + "{\"dataset_id\": 3}\n");
+
+  ui::MainWindow w;
+  ASSERT_TRUE(w.openProject(project()));
+  const auto report = w.importNarratives(QString::fromStdString(input.string()),
+                                         QString::fromStdString(set.images_dir.string()));
+  EXPECT_EQ(report.imported, 3u);
+  EXPECT_EQ(report.skipped, 1u);
+  EXPECT_EQ(w.imageList()->count(), 5);        // 2 of the project's own + 3 imported
+  EXPECT_EQ(w.progressText(), "3 of 5 done");  // LN imports arrive as done
+  EXPECT_TRUE(w.statusBar()->currentMessage().contains(QString::fromStdString(input.string()) + ":4:"));
+
+  // Exported, the narratives are the input's bytes again.
+  const fs::path all = m_dir / "out" / "all.jsonl";
+  EXPECT_EQ(w.exportNarratives(QString::fromStdString(all.string()), false), 3);
+  EXPECT_EQ(loctex::testing::read_text(all), good);
+  const fs::path accepted = m_dir / "out" / "accepted.jsonl";
+  EXPECT_EQ(w.exportNarratives(QString::fromStdString(accepted.string()), true), 0);
+  EXPECT_EQ(loctex::testing::read_text(accepted), "");
+  // An unwritable target: -1 and the reason in the status bar.
+  EXPECT_EQ(w.exportNarratives(QString::fromStdString((m_dir / "input.jsonl" / "x.jsonl").string()), false),
+            -1);
+  EXPECT_FALSE(w.statusBar()->currentMessage().isEmpty());
 }
 
 TEST_F(main_window_test, screenshot_of_the_window_during_a_recording) {

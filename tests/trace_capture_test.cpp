@@ -69,4 +69,14 @@ TEST(trace_capture_test, the_clock_runs_forward_and_values_are_finite) {
   EXPECT_THROW(TraceCapture(-0.1), std::invalid_argument);
 }
 
+TEST(trace_capture_test, a_recovered_trace_goes_on_in_a_new_segment) {
+  TraceCapture capture({{{0.1, 0.1, 0.0}, {0.2, 0.1, 0.5}}, {}, {{0.3, 0.3, 1.0}}});
+  EXPECT_EQ(capture.points(), 3);
+  ASSERT_EQ(capture.segments().size(), 2u);                         // the empty one is dropped
+  EXPECT_THROW(capture.add(0.5, 0.5, 0.9), std::invalid_argument);  // before the last point
+  EXPECT_TRUE(capture.add(0.5, 0.5, 2.0));
+  EXPECT_EQ(capture.take_pending(), (std::vector<JournalPoint>{{2, {0.5, 0.5, 2.0}}}));
+  EXPECT_EQ(capture.segments().size(), 3u);
+}
+
 }  // namespace

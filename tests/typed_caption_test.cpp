@@ -88,4 +88,19 @@ TEST(typed_caption_test, keystrokes_run_forward_in_time) {
   EXPECT_EQ(caption.caption(), "a");
 }
 
+TEST(typed_caption_test, a_caption_rebuilt_from_its_words_gives_them_back_and_goes_on) {
+  const std::vector<TimedUtterance> words = {{"a", 0.1, 0.2}, {"blue", 0.3, 0.9}, {"cube", 1.0, 1.4}};
+  TypedCaption caption = TypedCaption::from_words(words);
+  EXPECT_EQ(caption.words(), words);
+  EXPECT_EQ(caption.caption(), "a blue cube");
+  caption.type(" ", 2.0);
+  caption.type("!", 2.1);
+  const auto more = caption.words();
+  ASSERT_EQ(more.size(), 4u);
+  EXPECT_EQ(more[2], (TimedUtterance{"cube", 1.0, 2.0}));  // now ended by the new space
+  EXPECT_EQ(more[3], (TimedUtterance{"!", 2.1, 2.1}));
+  EXPECT_THROW(caption.type("x", 1.5), std::invalid_argument);
+  EXPECT_TRUE(TypedCaption::from_words({}).empty());
+}
+
 }  // namespace

@@ -11,9 +11,11 @@ CaptionTyping::CaptionTyping(QWidget* parent) : QWidget(parent) {
   setMinimumHeight(48);
 }
 
-void CaptionTyping::begin(Clock clock) {
+void CaptionTyping::begin(Clock clock) { begin(std::move(clock), core::TypedCaption()); }
+
+void CaptionTyping::begin(Clock clock, core::TypedCaption so_far) {
   m_clock = std::move(clock);
-  m_caption = core::TypedCaption();
+  m_caption = std::move(so_far);
   update();
   Q_EMIT captionChanged();
 }

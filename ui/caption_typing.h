@@ -23,6 +23,8 @@ class CaptionTyping : public QWidget {
 
   // Starts a new caption timed by `clock`; typing is ignored without one.
   void begin(Clock clock);
+  // Goes on typing after `so_far` (a recovered recording's words).
+  void begin(Clock clock, core::TypedCaption so_far);
   // Stops taking keystrokes; the caption stays until the next begin().
   void end();
   bool active() const { return static_cast<bool>(m_clock); }

@@ -1,8 +1,10 @@
 #include "ui/main_window.h"
 
+#include <QAbstractButton>
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QImage>
@@ -11,13 +13,17 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QProgressDialog>
+#include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <exception>
+#include <stdexcept>
 
 #include "core/recording_journal.h"
 #include "ui/caption_typing.h"
@@ -126,6 +132,26 @@ void MainWindow::createActions() {
             refreshImages();
           });
   file->addSeparator();
+  connect(makeAction(file, "import", tr("&Import LN JSONL..."), QKeySequence(tr("Ctrl+Shift+I"))),
+          &QAction::triggered, this, [this] {
+            const QString jsonl =
+                QFileDialog::getOpenFileName(this, tr("Import narratives"), {}, tr("LN JSONL (*.jsonl)"));
+            if (jsonl.isEmpty()) return;
+            const QString images = QFileDialog::getExistingDirectory(
+                this, tr("Folder of their images ({image_id}.jpg); cancel to import without images"));
+            importNarratives(jsonl, images);
+          });
+  const auto export_to = [this](bool accepted_only) {
+    const QString path = QFileDialog::getSaveFileName(
+        this, accepted_only ? tr("Export accepted narratives") : tr("Export all narratives"), {},
+        tr("LN JSONL (*.jsonl)"));
+    if (!path.isEmpty()) exportNarratives(path, accepted_only);
+  };
+  connect(makeAction(file, "export-all", tr("&Export All..."), QKeySequence(tr("Ctrl+E"))),
+          &QAction::triggered, this, [export_to] { export_to(false); });
+  connect(makeAction(file, "export-accepted", tr("Export &Accepted..."), QKeySequence(tr("Ctrl+Shift+E"))),
+          &QAction::triggered, this, [export_to] { export_to(true); });
+  file->addSeparator();
   // Some platforms (and the generic theme) bind no Quit key: Ctrl+Q is the convention there.
   const QKeySequence quit_keys = QKeySequence(QKeySequence::Quit).isEmpty()
                                      ? QKeySequence(tr("Ctrl+Q"))
@@ -169,11 +195,137 @@ bool MainWindow::openProject(const QString& folder) {
   QSettings().setValue("project", folder);
   setWindowTitle(tr("%1 - LocTex Studio").arg(QFileInfo(folder).fileName()));
   refreshImages();
-  const auto interrupted = core::unfinished_recordings(*m_store);
-  if (!interrupted.empty())
-    statusBar()->showMessage(
-        tr("%n interrupted recording(s) in this project", nullptr, static_cast<int>(interrupted.size())));
+  offerRecovery();
   return true;
+}
+
+void MainWindow::offerRecovery() {
+  const auto interrupted = core::unfinished_recordings(*m_store);
+  if (interrupted.empty()) return;
+  statusBar()->showMessage(
+      tr("%n interrupted recording(s) in this project", nullptr, static_cast<int>(interrupted.size())));
+  // One box per recording, not modal: the window stays usable and the boxes
+  // can be answered in any order.
+  for (const auto& r : interrupted) {
+    auto* box = new QMessageBox(
+        QMessageBox::Question, tr("Interrupted recording"),
+        tr("A recording of %1 (%2 points, \"%3\") was interrupted at %4. Continue it, keep it as a draft, "
+           "or discard it?")
+            .arg(QString::fromStdString(r.image_id))
+            .arg(r.points)
+            .arg(QString::fromStdString(r.caption).left(60))
+            .arg(QString::fromStdString(r.updated_at)),
+        QMessageBox::NoButton, this);
+    auto* resume = box->addButton(tr("Continue"), QMessageBox::AcceptRole);
+    auto* draft = box->addButton(tr("Keep as Draft"), QMessageBox::ActionRole);
+    box->addButton(tr("Discard"), QMessageBox::DestructiveRole);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setObjectName("recovery");
+    const std::int64_t id = r.id;
+    connect(box, &QMessageBox::buttonClicked, this, [this, id, resume, draft](QAbstractButton* button) {
+      recoverRecording(id, button == resume  ? Recovery::resume
+                           : button == draft ? Recovery::save_as_draft
+                                             : Recovery::discard);
+    });
+    box->setModal(false);
+    box->show();
+  }
+}
+
+bool MainWindow::recoverRecording(std::int64_t journal_id, Recovery choice) {
+  if (!m_store || !m_session || m_session->isRecording()) {
+    statusBar()->showMessage(tr("Stop the current recording first"));
+    return false;
+  }
+  try {
+    if (choice == Recovery::resume) {
+      const auto summary = core::unfinished_recordings(*m_store);
+      const auto it =
+          std::find_if(summary.begin(), summary.end(), [&](const auto& r) { return r.id == journal_id; });
+      if (it != summary.end() && it->mode != core::RecordingMode::type_and_point) {
+        statusBar()->showMessage(
+            tr("Only Type and Point recordings can be continued in this version; keep it "
+               "as a draft instead"));
+        return false;
+      }
+      const core::Narrative so_far = m_session->resume(journal_id);
+      for (int row = 0; row < m_images->count(); ++row) {
+        const auto* item = m_images->item(row);
+        if (item->data(kDatasetRole).toString().toStdString() == so_far.dataset_id &&
+            item->data(kImageRole).toString().toStdString() == so_far.image_id)
+          m_images->setCurrentRow(row);
+      }
+      m_canvas->setTrace(&m_session->capture().segments(), m_session->elapsed());
+      beginTyping(core::TypedCaption::from_words(so_far.timed_caption));
+      return true;
+    }
+    auto journal = core::RecordingJournal::resume(*m_store, journal_id);
+    if (choice == Recovery::save_as_draft) {
+      const auto id = journal.finish(journal.narrative(), core::NarrativeStatus::draft);
+      statusBar()->showMessage(tr("Kept the interrupted recording as draft narrative %1").arg(id), 5000);
+    } else {
+      journal.discard();
+      statusBar()->showMessage(tr("Discarded the interrupted recording"), 5000);
+    }
+  } catch (const std::exception& e) {
+    statusBar()->showMessage(QString::fromStdString(e.what()));
+    return false;
+  }
+  refreshImages();
+  return true;
+}
+
+core::ImportReport MainWindow::importNarratives(const QString& jsonl, const QString& image_folder) {
+  core::ImportReport report;
+  if (!m_store) return report;
+  // Lines, for the progress bar: a quick count before the real read.
+  std::size_t lines = 0;
+  {
+    QFile file(jsonl);
+    if (file.open(QIODevice::ReadOnly))
+      while (!file.atEnd()) lines += file.readLine().isEmpty() ? 0 : 1;
+  }
+  QProgressDialog progress(tr("Importing %1").arg(QFileInfo(jsonl).fileName()), tr("Cancel"), 0,
+                           static_cast<int>(std::max<std::size_t>(lines, 1)), this);
+  progress.setWindowModality(Qt::WindowModal);
+  progress.setMinimumDuration(500);
+  core::ImportOptions options;
+  options.mode = core::ReadMode::lenient;
+  if (!image_folder.isEmpty()) options.image_folder = image_folder.toStdString();
+  QString first_problem;
+  options.on_error = [&](const core::LnError& e) {
+    if (first_problem.isEmpty()) first_problem = QString::fromStdString(e.what());
+  };
+  options.progress = [&](std::size_t read) {
+    progress.setValue(static_cast<int>(read));
+    if (progress.wasCanceled()) throw std::runtime_error("import cancelled; nothing was imported");
+  };
+  try {
+    report = m_store->import_jsonl(jsonl.toStdString(), options);
+    QString message = tr("Imported %1 narratives, skipped %2 lines, %3 problems")
+                          .arg(report.imported)
+                          .arg(report.skipped)
+                          .arg(report.problems);
+    if (!first_problem.isEmpty()) message += tr("; the first: %1").arg(first_problem);
+    statusBar()->showMessage(message);
+  } catch (const std::exception& e) {
+    statusBar()->showMessage(QString::fromStdString(e.what()));
+  }
+  refreshImages();
+  return report;
+}
+
+long long MainWindow::exportNarratives(const QString& path, bool accepted_only) {
+  if (!m_store) return -1;
+  try {
+    const auto n = m_store->export_jsonl(
+        path.toStdString(), accepted_only ? core::ExportFilter::accepted_only : core::ExportFilter::all);
+    statusBar()->showMessage(tr("Exported %1 narratives to %2").arg(n).arg(path), 5000);
+    return static_cast<long long>(n);
+  } catch (const std::exception& e) {
+    statusBar()->showMessage(QString::fromStdString(e.what()));
+    return -1;
+  }
 }
 
 void MainWindow::setRecordingClock(RecordingSession::Clock clock) {
@@ -234,8 +386,12 @@ void MainWindow::startTypeAndPoint() {
     statusBar()->showMessage(QString::fromStdString(e.what()));
     return;
   }
+  beginTyping(core::TypedCaption());
+}
+
+void MainWindow::beginTyping(core::TypedCaption so_far) {
   m_images->setEnabled(false);  // the image may not change under a recording
-  m_caption->begin([this] { return m_session->elapsed(); });
+  m_caption->begin([this] { return m_session->elapsed(); }, std::move(so_far));
   connect(m_caption, &CaptionTyping::captionChanged, m_session.get(), [this] {
     m_session->setCaption(QString::fromStdString(m_caption->caption().caption()),
                           m_caption->caption().words());
@@ -278,7 +434,8 @@ void MainWindow::updateStatus() {
   const bool recording = m_session && m_session->isRecording();
   for (const char* name : {"stop-recording", "discard-recording"}) action(name)->setEnabled(recording);
   action("type-and-point")->setEnabled(m_store.has_value() && !recording);
-  action("add-images")->setEnabled(m_store.has_value() && !recording);
+  for (const char* name : {"add-images", "import", "export-all", "export-accepted"})
+    action(name)->setEnabled(m_store.has_value() && !recording);
   if (!recording) {
     m_state->setText(m_store ? progressText() : tr("No project open"));
     return;

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "core/project_store.h"
+#include "core/typed_caption.h"
 #include "ui/recording_session.h"
 
 class QAction;
@@ -38,10 +39,27 @@ class MainWindow : public QMainWindow {
   bool openProject(const QString& folder);
   bool hasProject() const { return m_store.has_value(); }
 
-  // The named action ("new-project", "open-project", "add-images",
+  // LN JSONL into the project (lenient: bad lines are skipped and counted),
+  // images looked up as IMAGE_FOLDER/{image_id}.jpg when a folder is given,
+  // with a progress dialog for long files. The outcome goes to the status
+  // bar; throws nothing.
+  core::ImportReport importNarratives(const QString& jsonl, const QString& image_folder = {});
+  // Every narrative, or the accepted ones, to LN JSONL written atomically;
+  // the number written, or -1 after an error (in the status bar).
+  long long exportNarratives(const QString& path, bool accepted_only);
+
+  // The named action ("new-project", "open-project", "add-images", "import",
+  // "export-all", "export-accepted",
   // "type-and-point", "stop-recording", "discard-recording", "shortcuts",
   // "quit"); nullptr for an unknown name.
   QAction* action(const QString& name) const;
+  // What to do with an interrupted recording found in the project.
+  enum class Recovery { resume, save_as_draft, discard };
+  // Resumes it (Type and Point: the image is selected, pointing and typing go
+  // on), stores it as a draft narrative as it is, or deletes it. False, with
+  // the reason in the status bar, if that cannot be done.
+  bool recoverRecording(std::int64_t journal_id, Recovery choice);
+
   // The recording's clock; tests drive time with their own.
   void setRecordingClock(RecordingSession::Clock clock);
   void setAnnotatorId(std::int64_t id);
@@ -60,6 +78,8 @@ class MainWindow : public QMainWindow {
   void refreshImages();
   void showSelectedImage();
   void startTypeAndPoint();
+  void beginTyping(core::TypedCaption so_far);
+  void offerRecovery();
   void stopRecording();
   void discardRecording();
   void updateStatus();

@@ -1,5 +1,6 @@
 #include "ui/recording_session.h"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 
@@ -15,7 +16,7 @@ void RecordingSession::setClock(Clock clock) { m_clock = std::move(clock); }
 
 double RecordingSession::elapsed() const {
   if (m_clock) return m_clock();
-  return static_cast<double>(m_timer.nsecsElapsed()) * 1e-9;
+  return m_clock_offset + static_cast<double>(m_timer.nsecsElapsed()) * 1e-9;
 }
 
 void RecordingSession::start(const QString& dataset_id, const QString& image_id, std::int64_t annotator_id,
@@ -27,8 +28,29 @@ void RecordingSession::start(const QString& dataset_id, const QString& image_id,
   m_unwritten.clear();
   m_unsaved_caption.reset();
   m_written = 0;
+  m_clock_offset = 0;
   m_timer.start();
   m_flush_timer.start();
+}
+
+core::Narrative RecordingSession::resume(std::int64_t journal_id) {
+  if (m_journal) discard();
+  auto journal = core::RecordingJournal::resume(m_store, journal_id);
+  core::Narrative so_far = journal.narrative();
+  m_journal.emplace(std::move(journal));
+  m_capture = core::TraceCapture(so_far.traces);
+  m_unwritten.clear();
+  m_unsaved_caption.reset();
+  m_written = m_capture.points();
+  // Time goes on from the last thing recorded, so times keep increasing.
+  double last = 0;
+  for (const auto& segment : so_far.traces)
+    if (!segment.empty()) last = std::max(last, segment.back().t);
+  for (const auto& word : so_far.timed_caption) last = std::max(last, word.end_time);
+  m_clock_offset = last;
+  m_timer.start();
+  m_flush_timer.start();
+  return so_far;
 }
 
 void RecordingSession::addPointer(QPointF image_pos) {

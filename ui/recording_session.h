@@ -44,7 +44,15 @@ class RecordingSession : public QObject {
   // core::RecordingJournal::begin throws (an image the project lacks).
   void start(const QString& dataset_id, const QString& image_id, std::int64_t annotator_id,
              core::RecordingMode mode);
+  // Continues an interrupted recording (core::unfinished_recordings) and
+  // returns what its journal holds. Its clock goes on from the journal's last
+  // time, and the next sample starts a new segment. Throws what
+  // core::RecordingJournal::resume throws.
+  core::Narrative resume(std::int64_t journal_id);
   bool isRecording() const { return m_journal.has_value(); }
+  core::RecordingMode mode() const {
+    return m_journal ? m_journal->mode() : core::RecordingMode::type_and_point;
+  }
   double elapsed() const;
   const core::TraceCapture& capture() const { return m_capture; }
   std::int64_t journalId() const { return m_journal ? m_journal->id() : 0; }
@@ -75,6 +83,7 @@ class RecordingSession : public QObject {
   core::ProjectStore& m_store;
   Clock m_clock;
   QElapsedTimer m_timer;
+  double m_clock_offset = 0;  // seconds already recorded before m_timer started (a resumed recording)
   QTimer m_flush_timer;
   core::TraceCapture m_capture;
   std::optional<core::RecordingJournal> m_journal;
