@@ -28,6 +28,7 @@
 #include "core/synthetic.h"
 #include "test_support.h"
 #include "ui/caption_typing.h"
+#include "ui/karaoke_caption.h"
 #include "ui/trace_canvas.h"
 
 namespace {
@@ -248,9 +249,9 @@ TEST_F(main_window_test, discard_keeps_nothing_and_every_action_has_a_shortcut) 
   auto store = core::ProjectStore::open(project().toStdString());
   EXPECT_TRUE(core::unfinished_recordings(store).empty());
   EXPECT_EQ(store.narrative_count(), 0u);
-  for (const char* name :
-       {"new-project", "open-project", "add-images", "import", "export-all", "export-accepted",
-        "type-and-point", "stop-recording", "discard-recording", "shortcuts", "quit"}) {
+  for (const char* name : {"new-project", "open-project", "add-images", "import", "export-all",
+                           "export-accepted", "type-and-point", "retrace", "retrace-faster", "retrace-slower",
+                           "stop-recording", "discard-recording", "shortcuts", "quit"}) {
     ASSERT_NE(w.action(name), nullptr) << name;
     EXPECT_FALSE(w.action(name)->shortcut().isEmpty()) << name;
   }
@@ -291,6 +292,95 @@ TEST_F(main_window_test, import_and_export_from_the_file_menu_round_trip) {
   EXPECT_EQ(w.exportNarratives(QString::fromStdString((m_dir / "input.jsonl" / "x.jsonl").string()), false),
             -1);
   EXPECT_FALSE(w.statusBar()->currentMessage().isEmpty());
+}
+
+TEST_F(main_window_test, retrace_shows_a_caption_word_by_word_and_keeps_the_schedule_as_word_times) {
+  {
+    auto store = core::ProjectStore::open(project().toStdString());
+    core::Narrative caption_only;  // as imported caption-only data arrives: no times, no trace
+    caption_only.dataset_id = "demo";
+    caption_only.image_id = "circle";
+    caption_only.annotator_id = 1;
+    caption_only.caption = "a big red circle";
+    store.add_narrative(caption_only, core::NarrativeStatus::done);
+  }
+  QSettings().setValue("retrace_wpm", 120.0);  // 2 words a second on average
+  ui::MainWindow w;
+  w.resize(800, 560);
+  w.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
+  ASSERT_TRUE(w.openProject(project()));
+  w.setRecordingClock([this] { return m_now; });
+  w.setAnnotatorId(8);
+  w.imageList()->setCurrentRow(0);
+  w.action("retrace")->trigger();
+  ASSERT_TRUE(w.session()->isRecording());
+  ASSERT_NE(w.retraceSchedule(), nullptr);
+  EXPECT_EQ(w.karaoke()->words(), QStringList({"a", "big", "red", "circle"}));
+  const auto schedule = w.retraceSchedule()->timed_words();
+  ASSERT_EQ(schedule.size(), 4u);
+  EXPECT_NEAR(schedule.back().end_time, 2.0, 1e-9);
+
+  // The highlight follows the clock; the annotator points along.
+  for (std::size_t i = 0; i < schedule.size(); ++i) {
+    const double t = (schedule[i].start_time + schedule[i].end_time) / 2;
+    move_to(w, 0.3 + 0.1 * static_cast<double>(i), 0.5, t);
+    EXPECT_TRUE(QTest::qWaitFor([&] { return w.karaoke()->current() == static_cast<int>(i); }, 5000)) << i;
+    if (i == 2) {  // the screenshot docs/recording.md shows: "red" highlighted
+      const fs::path shots = fs::path(LOCTEX_TEST_BINARY_DIR) / "screenshots";
+      fs::create_directories(shots);
+      EXPECT_TRUE(w.grab().save(QString::fromStdString((shots / "main_window_retrace.png").string())));
+    }
+  }
+  m_now = 2.5;
+  EXPECT_TRUE(QTest::qWaitFor([&] { return w.karaoke()->current() == -1; }, 5000));
+  w.action("stop-recording")->trigger();
+  ASSERT_FALSE(w.session()->isRecording());
+  EXPECT_EQ(w.retraceSchedule(), nullptr);
+
+  auto store = core::ProjectStore::open(project().toStdString());
+  const auto entries = store.list_narratives();
+  ASSERT_EQ(entries.size(), 2u);
+  const auto n = store.load_narrative(entries[1].id);
+  EXPECT_EQ(n.annotator_id, 8);
+  EXPECT_EQ(n.caption, "a big red circle");
+  EXPECT_EQ(n.timed_caption, schedule);
+  ASSERT_EQ(n.traces.size(), 1u);
+  EXPECT_EQ(n.traces[0].size(), 4u);
+}
+
+TEST_F(main_window_test, retrace_pace_changes_time_the_rest_and_are_remembered) {
+  {
+    auto store = core::ProjectStore::open(project().toStdString());
+    core::Narrative n;
+    n.dataset_id = "demo";
+    n.image_id = "square";
+    n.caption = "aa bb cc dd";
+    store.add_narrative(n);
+  }
+  QSettings().setValue("retrace_wpm", 60.0);  // equal words: a second each
+  ui::MainWindow w;
+  ASSERT_TRUE(w.openProject(project()));
+  w.setRecordingClock([this] { return m_now; });
+  w.imageList()->setCurrentRow(1);
+  m_now = 0;
+  w.action("retrace")->trigger();
+  m_now = 1.5;  // in "bb"
+  w.action("retrace-faster")->trigger();
+  const auto& words = w.retraceSchedule()->timed_words();
+  EXPECT_NEAR(words[1].end_time, 1.0 + 1 / 1.1, 1e-9);
+  EXPECT_NEAR(words[3].end_time, 1.0 + 3 / 1.1, 1e-9);
+  EXPECT_NEAR(QSettings().value("retrace_wpm").toDouble(), 66.0, 1e-9);
+  w.action("discard-recording")->trigger();
+  // Without a caption there is nothing to re-trace.
+  auto store = core::ProjectStore::open(project().toStdString());
+  store.remove_narrative(store.list_narratives().at(0).id);
+  ui::MainWindow other;
+  ASSERT_TRUE(other.openProject(project()));
+  other.imageList()->setCurrentRow(1);
+  other.action("retrace")->trigger();
+  EXPECT_FALSE(other.session()->isRecording());
+  EXPECT_TRUE(other.statusBar()->currentMessage().contains("no caption"));
 }
 
 TEST_F(main_window_test, screenshot_of_the_window_during_a_recording) {

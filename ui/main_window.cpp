@@ -17,6 +17,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -26,7 +27,9 @@
 #include <stdexcept>
 
 #include "core/recording_journal.h"
+#include "core/words.h"
 #include "ui/caption_typing.h"
+#include "ui/karaoke_caption.h"
 #include "ui/trace_canvas.h"
 
 namespace loctex::ui {
@@ -56,10 +59,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   m_images->setMinimumWidth(180);
   m_canvas = new TraceCanvas;
   m_caption = new CaptionTyping;
+  m_karaoke = new KaraokeCaption;
+  m_caption_stack = new QStackedWidget;
+  m_caption_stack->addWidget(m_caption);
+  m_caption_stack->addWidget(m_karaoke);
+  m_caption_stack->setMaximumHeight(120);
+  m_karaoke_timer = new QTimer(this);
+  m_karaoke_timer->setInterval(33);  // the highlight moves at 30 frames a second
+  connect(m_karaoke_timer, &QTimer::timeout, this, &MainWindow::showRetraceProgress);
   auto* centre = new QWidget;
   auto* layout = new QVBoxLayout(centre);
   layout->addWidget(m_canvas, 1);
-  layout->addWidget(m_caption);
+  layout->addWidget(m_caption_stack);
   auto* splitter = new QSplitter;
   splitter->addWidget(m_images);
   splitter->addWidget(centre);
@@ -78,6 +89,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   restoreGeometry(settings.value("window/geometry").toByteArray());
   restoreState(settings.value("window/state").toByteArray());
   m_annotator_id = settings.value("annotator_id", 1).toLongLong();
+  m_retrace_wpm =
+      std::clamp(settings.value("retrace_wpm", 150.0).toDouble(), core::RetraceSchedule::kMinWordsPerMinute,
+                 core::RetraceSchedule::kMaxWordsPerMinute);
   updateStatus();
 }
 
@@ -161,6 +175,13 @@ void MainWindow::createActions() {
   QMenu* record = menuBar()->addMenu(tr("&Record"));
   connect(makeAction(record, "type-and-point", tr("&Type and Point"), QKeySequence(tr("Ctrl+T"))),
           &QAction::triggered, this, &MainWindow::startTypeAndPoint);
+  connect(makeAction(record, "retrace", tr("&Re-trace Caption"), QKeySequence(tr("Ctrl+Shift+T"))),
+          &QAction::triggered, this, &MainWindow::startRetrace);
+  connect(makeAction(record, "retrace-faster", tr("Re-trace &Faster"), QKeySequence(tr("Ctrl+Up"))),
+          &QAction::triggered, this, [this] { changeRetracePace(1.1); });
+  connect(makeAction(record, "retrace-slower", tr("Re-trace S&lower"), QKeySequence(tr("Ctrl+Down"))),
+          &QAction::triggered, this, [this] { changeRetracePace(1 / 1.1); });
+  record->addSeparator();
   connect(makeAction(record, "stop-recording", tr("&Stop and Save"), QKeySequence(tr("Ctrl+Return"))),
           &QAction::triggered, this, &MainWindow::stopRecording);
   connect(makeAction(record, "discard-recording", tr("&Discard Recording"), QKeySequence(Qt::Key_Escape)),
@@ -401,31 +422,106 @@ void MainWindow::beginTyping(core::TypedCaption so_far) {
   updateStatus();
 }
 
-void MainWindow::stopRecording() {
-  if (!m_session || !m_session->isRecording()) return;
+void MainWindow::startRetrace() {
+  auto* item = m_images->currentItem();
+  if (!m_session || !item) {
+    statusBar()->showMessage(tr("Open a project and choose an image first"));
+    return;
+  }
+  if (m_session->isRecording()) return;
+  // The caption to re-trace: the image's latest narrative's.
+  const std::string dataset_id = item->data(kDatasetRole).toString().toStdString();
+  const std::string image_id = item->data(kImageRole).toString().toStdString();
+  std::optional<core::NarrativeEntry> latest;
+  for (const auto& n : m_store->list_narratives())
+    if (n.dataset_id == dataset_id && n.image_id == image_id && (!latest || n.id > latest->id)) latest = n;
+  if (!latest) {
+    statusBar()->showMessage(
+        tr("This image has no caption to re-trace: import one or record Type and Point"));
+    return;
+  }
+  const std::string caption = m_store->load_narrative(latest->id).caption;
+  std::vector<std::string> words;
+  for (const auto word : core::split_ascii_whitespace(caption)) words.emplace_back(word);
+  try {
+    m_schedule.emplace(std::move(words), m_retrace_wpm);
+    m_session->start(QString::fromStdString(dataset_id), QString::fromStdString(image_id), m_annotator_id,
+                     core::RecordingMode::retrace);
+  } catch (const std::exception& e) {
+    m_schedule.reset();
+    statusBar()->showMessage(QString::fromStdString(e.what()));
+    return;
+  }
+  m_retrace_caption = QString::fromStdString(caption);
+  m_session->setCaption(m_retrace_caption, m_schedule->timed_words());
+  QStringList shown;
+  for (const auto& w : m_schedule->timed_words()) shown << QString::fromStdString(w.utterance);
+  m_karaoke->setWords(shown);
+  m_caption_stack->setCurrentWidget(m_karaoke);
+  m_images->setEnabled(false);
+  m_karaoke_timer->start();
+  m_status_timer->start();
+  showRetraceProgress();
+  updateStatus();
+}
+
+void MainWindow::changeRetracePace(double factor) {
+  m_retrace_wpm = std::clamp(m_retrace_wpm * factor, core::RetraceSchedule::kMinWordsPerMinute,
+                             core::RetraceSchedule::kMaxWordsPerMinute);
+  QSettings().setValue("retrace_wpm", m_retrace_wpm);
+  if (m_schedule && m_session && m_session->isRecording()) {
+    m_schedule->set_pace(m_retrace_wpm, m_session->elapsed());
+    m_session->setCaption(m_retrace_caption, m_schedule->timed_words());
+  }
+  statusBar()->showMessage(tr("Re-trace pace: %1 words a minute").arg(m_retrace_wpm, 0, 'f', 0), 3000);
+}
+
+void MainWindow::showRetraceProgress() {
+  if (!m_schedule || !m_session || !m_session->isRecording()) return;
+  const auto word = m_schedule->word_at(m_session->elapsed());
+  m_karaoke->setCurrent(word ? static_cast<int>(*word) : -1);
+  if (!word) statusBar()->showMessage(tr("End of the caption: Ctrl+Return saves, Esc discards"));
+}
+
+void MainWindow::endRecordingUi() {
   m_caption->end();
   disconnect(m_caption, &CaptionTyping::captionChanged, m_session.get(), nullptr);
+  m_karaoke_timer->stop();
+  m_status_timer->stop();
+  m_schedule.reset();
+  m_caption_stack->setCurrentWidget(m_caption);
+  m_images->setEnabled(true);
+}
+
+void MainWindow::stopRecording() {
+  if (!m_session || !m_session->isRecording()) return;
+  QString caption;
+  std::vector<core::TimedUtterance> words;
+  if (m_schedule) {
+    // The caption as shown, its words at the times they were shown.
+    words = m_schedule->timed_words();
+    for (const auto& w : words)
+      caption += (caption.isEmpty() ? "" : " ") + QString::fromStdString(w.utterance);
+  } else {
+    caption = QString::fromStdString(m_caption->caption().caption());
+    words = m_caption->caption().words();
+  }
   try {
-    const auto id = m_session->finish(QString::fromStdString(m_caption->caption().caption()),
-                                      m_caption->caption().words());
+    const auto id = m_session->finish(caption, words);
     statusBar()->showMessage(tr("Saved narrative %1").arg(id), 5000);
   } catch (const std::exception& e) {
     statusBar()->showMessage(QString::fromStdString(e.what()));
     return;
   }
-  m_status_timer->stop();
-  m_images->setEnabled(true);
+  endRecordingUi();
   refreshImages();
 }
 
 void MainWindow::discardRecording() {
   if (!m_session || !m_session->isRecording()) return;
-  m_caption->end();
-  disconnect(m_caption, &CaptionTyping::captionChanged, m_session.get(), nullptr);
   m_session->discard();
+  endRecordingUi();
   m_canvas->setTrace(nullptr, 0);
-  m_status_timer->stop();
-  m_images->setEnabled(true);
   statusBar()->showMessage(tr("Recording discarded"), 5000);
   updateStatus();
 }
@@ -433,7 +529,8 @@ void MainWindow::discardRecording() {
 void MainWindow::updateStatus() {
   const bool recording = m_session && m_session->isRecording();
   for (const char* name : {"stop-recording", "discard-recording"}) action(name)->setEnabled(recording);
-  action("type-and-point")->setEnabled(m_store.has_value() && !recording);
+  for (const char* name : {"type-and-point", "retrace"})
+    action(name)->setEnabled(m_store.has_value() && !recording);
   for (const char* name : {"add-images", "import", "export-all", "export-accepted"})
     action(name)->setEnabled(m_store.has_value() && !recording);
   if (!recording) {

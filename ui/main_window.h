@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "core/project_store.h"
+#include "core/retrace_schedule.h"
 #include "core/typed_caption.h"
 #include "ui/recording_session.h"
 
@@ -20,11 +21,13 @@ class QAction;
 class QLabel;
 class QListWidget;
 class QMenu;
+class QStackedWidget;
 class QTimer;
 
 namespace loctex::ui {
 
 class CaptionTyping;
+class KaraokeCaption;
 class TraceCanvas;
 
 class MainWindow : public QMainWindow {
@@ -49,7 +52,8 @@ class MainWindow : public QMainWindow {
   long long exportNarratives(const QString& path, bool accepted_only);
 
   // The named action ("new-project", "open-project", "add-images", "import",
-  // "export-all", "export-accepted",
+  // "export-all", "export-accepted", "retrace", "retrace-faster",
+  // "retrace-slower",
   // "type-and-point", "stop-recording", "discard-recording", "shortcuts",
   // "quit"); nullptr for an unknown name.
   QAction* action(const QString& name) const;
@@ -67,6 +71,9 @@ class MainWindow : public QMainWindow {
   QListWidget* imageList() const { return m_images; }
   TraceCanvas* canvas() const { return m_canvas; }
   CaptionTyping* captionInput() const { return m_caption; }
+  KaraokeCaption* karaoke() const { return m_karaoke; }
+  // Re-trace's schedule while re-tracing; nullptr otherwise.
+  const core::RetraceSchedule* retraceSchedule() const { return m_schedule ? &*m_schedule : nullptr; }
   RecordingSession* session() const { return m_session.get(); }
   QString progressText() const;
 
@@ -78,6 +85,10 @@ class MainWindow : public QMainWindow {
   void refreshImages();
   void showSelectedImage();
   void startTypeAndPoint();
+  void startRetrace();
+  void changeRetracePace(double factor);
+  void showRetraceProgress();
+  void endRecordingUi();
   void beginTyping(core::TypedCaption so_far);
   void offerRecovery();
   void stopRecording();
@@ -94,6 +105,12 @@ class MainWindow : public QMainWindow {
   QListWidget* m_images = nullptr;
   TraceCanvas* m_canvas = nullptr;
   CaptionTyping* m_caption = nullptr;
+  KaraokeCaption* m_karaoke = nullptr;
+  QStackedWidget* m_caption_stack = nullptr;
+  QTimer* m_karaoke_timer = nullptr;
+  std::optional<core::RetraceSchedule> m_schedule;
+  double m_retrace_wpm = 150;
+  QString m_retrace_caption;
   QLabel* m_state = nullptr;
   QTimer* m_status_timer = nullptr;
 };
