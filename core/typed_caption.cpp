@@ -5,13 +5,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/words.h"
+
 namespace loctex::core {
 namespace {
 
-bool is_space(const std::string& c) {
-  return c.size() == 1 &&
-         (c[0] == ' ' || c[0] == '\t' || c[0] == '\n' || c[0] == '\r' || c[0] == '\f' || c[0] == '\v');
-}
+bool is_space(const std::string& c) { return c.size() == 1 && is_ascii_whitespace(c[0]); }
 
 // Bytes of the UTF-8 sequence that starts with `lead` (1 for a stray
 // continuation byte, so bad input still advances).

@@ -9,6 +9,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QMouseEvent>
@@ -29,6 +30,7 @@
 #include "test_support.h"
 #include "ui/caption_typing.h"
 #include "ui/karaoke_caption.h"
+#include "ui/review_panel.h"
 #include "ui/trace_canvas.h"
 
 namespace {
@@ -249,9 +251,10 @@ TEST_F(main_window_test, discard_keeps_nothing_and_every_action_has_a_shortcut) 
   auto store = core::ProjectStore::open(project().toStdString());
   EXPECT_TRUE(core::unfinished_recordings(store).empty());
   EXPECT_EQ(store.narrative_count(), 0u);
-  for (const char* name : {"new-project", "open-project", "add-images", "import", "export-all",
-                           "export-accepted", "type-and-point", "retrace", "retrace-faster", "retrace-slower",
-                           "stop-recording", "discard-recording", "shortcuts", "quit"}) {
+  for (const char* name :
+       {"new-project", "open-project", "add-images", "import", "export-all", "export-accepted",
+        "type-and-point", "retrace", "retrace-faster", "retrace-slower", "play", "accept", "reject", "undo",
+        "redo", "stop-recording", "discard-recording", "shortcuts", "quit"}) {
     ASSERT_NE(w.action(name), nullptr) << name;
     EXPECT_FALSE(w.action(name)->shortcut().isEmpty()) << name;
   }
@@ -381,6 +384,69 @@ TEST_F(main_window_test, retrace_pace_changes_time_the_rest_and_are_remembered) 
   other.action("retrace")->trigger();
   EXPECT_FALSE(other.session()->isRecording());
   EXPECT_TRUE(other.statusBar()->currentMessage().contains("no caption"));
+}
+
+TEST_F(main_window_test, review_replays_a_narrative_and_accepts_it_undoably) {
+  std::int64_t id = 0;
+  {
+    auto store = core::ProjectStore::open(project().toStdString());
+    core::Narrative n;
+    n.dataset_id = "demo";
+    n.image_id = "circle";
+    n.annotator_id = 2;
+    n.caption = "In this image";
+    n.timed_caption = {{"In this", 0.5, 1.0}, {"image", 1.2, 2.0}};
+    n.traces = {{{0.2, 0.2, 0.4}, {0.6, 0.4, 0.9}}, {{0.5, 0.5, 1.5}, {0.7, 0.5, 2.5}}};
+    id = store.add_narrative(n, core::NarrativeStatus::done);
+  }
+  ui::MainWindow w;
+  w.resize(900, 600);
+  w.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
+  ASSERT_TRUE(w.openProject(project()));
+  w.imageList()->setCurrentRow(0);
+  ASSERT_EQ(w.review()->narrativeId(), id);  // the image's narrative is up for review
+  EXPECT_TRUE(w.action("accept")->isEnabled());
+  EXPECT_EQ(w.review()->words()->words(), QStringList({"In", "this", "image"}));
+  EXPECT_DOUBLE_EQ(w.review()->position(), 0.4);
+
+  // Scrubbing: the pointer halfway along the first stroke, the second word said.
+  w.review()->seek(0.65);
+  ASSERT_TRUE(w.canvas()->pointer().has_value());
+  EXPECT_NEAR(w.canvas()->pointer()->x(), 0.4, 1e-12);
+  EXPECT_NEAR(w.canvas()->pointer()->y(), 0.3, 1e-12);
+  EXPECT_EQ(w.review()->words()->current(), 0);
+  w.review()->seek(0.8);
+  EXPECT_EQ(w.review()->words()->current(), 1);
+  w.review()->seek(1.1);  // between segments and between utterances
+  EXPECT_FALSE(w.canvas()->pointer().has_value());
+  EXPECT_EQ(w.review()->words()->current(), -1);
+  w.review()->seek(2.0);
+  const fs::path shots = fs::path(LOCTEX_TEST_BINARY_DIR) / "screenshots";
+  fs::create_directories(shots);
+  EXPECT_TRUE(w.grab().save(QString::fromStdString((shots / "main_window_review.png").string())));
+  // Playing runs on its own from where it is, to the end.
+  w.action("play")->trigger();
+  EXPECT_TRUE(w.review()->playing());
+  EXPECT_TRUE(QTest::qWaitFor([&] { return !w.review()->playing(); }, 5000));
+  EXPECT_DOUBLE_EQ(w.review()->position(), 2.5);
+
+  // Accept with a comment; undo and redo.
+  w.review()->findChild<QLineEdit*>()->setText("clear and well pointed");
+  w.action("accept")->trigger();
+  auto store = core::ProjectStore::open(project().toStdString());
+  EXPECT_EQ(store.narrative_entry(id).status, core::NarrativeStatus::accepted);
+  EXPECT_EQ(store.narrative_entry(id).review_comment, "clear and well pointed");
+  EXPECT_EQ(w.progressText(), "1 of 2 done");
+  w.action("undo")->trigger();
+  EXPECT_EQ(store.narrative_entry(id).status, core::NarrativeStatus::done);
+  EXPECT_EQ(store.narrative_entry(id).review_comment, "");
+  w.action("redo")->trigger();
+  EXPECT_EQ(store.narrative_entry(id).status, core::NarrativeStatus::accepted);
+  w.action("reject")->trigger();
+  EXPECT_EQ(store.narrative_entry(id).status, core::NarrativeStatus::rejected);
+  EXPECT_TRUE(w.imageList()->item(0)->text().endsWith("rejected"));
+  EXPECT_EQ(w.progressText(), "0 of 2 done");
 }
 
 TEST_F(main_window_test, screenshot_of_the_window_during_a_recording) {

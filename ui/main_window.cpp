@@ -20,6 +20,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTimer>
+#include <QUndoStack>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -30,6 +31,8 @@
 #include "core/words.h"
 #include "ui/caption_typing.h"
 #include "ui/karaoke_caption.h"
+#include "ui/review_panel.h"
+#include "ui/status_command.h"
 #include "ui/trace_canvas.h"
 
 namespace loctex::ui {
@@ -48,7 +51,9 @@ QString image_state(const std::vector<core::NarrativeEntry>& narratives, const c
       latest = &n;
   done = latest &&
          (latest->status == core::NarrativeStatus::done || latest->status == core::NarrativeStatus::accepted);
-  return latest ? QString::fromUtf8(core::to_string(latest->status).data()) : QObject::tr("to do");
+  if (!latest) return QObject::tr("to do");
+  const auto status = core::to_string(latest->status);
+  return QString::fromUtf8(status.data(), static_cast<qsizetype>(status.size()));
 }
 
 }  // namespace
@@ -63,7 +68,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   m_caption_stack = new QStackedWidget;
   m_caption_stack->addWidget(m_caption);
   m_caption_stack->addWidget(m_karaoke);
-  m_caption_stack->setMaximumHeight(120);
+  m_review = new ReviewPanel(m_canvas);
+  m_caption_stack->addWidget(m_review);
+  connect(m_review, &ReviewPanel::narrativeChosen, this, &MainWindow::reviewNarrative);
+  m_undo = new QUndoStack(this);
+  m_caption_stack->setMaximumHeight(150);
   m_karaoke_timer = new QTimer(this);
   m_karaoke_timer->setInterval(33);  // the highlight moves at 30 frames a second
   connect(m_karaoke_timer, &QTimer::timeout, this, &MainWindow::showRetraceProgress);
@@ -171,6 +180,26 @@ void MainWindow::createActions() {
                                      ? QKeySequence(tr("Ctrl+Q"))
                                      : QKeySequence(QKeySequence::Quit);
   connect(makeAction(file, "quit", tr("&Quit"), quit_keys), &QAction::triggered, this, &QWidget::close);
+
+  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  QAction* undo = m_undo->createUndoAction(this, tr("&Undo"));
+  undo->setShortcut(QKeySequence::Undo);
+  undo->setObjectName("undo");
+  m_actions["undo"] = undo;
+  edit->addAction(undo);
+  QAction* redo = m_undo->createRedoAction(this, tr("&Redo"));
+  redo->setShortcut(QKeySequence::Redo);
+  redo->setObjectName("redo");
+  m_actions["redo"] = redo;
+  edit->addAction(redo);
+
+  QMenu* review = menuBar()->addMenu(tr("Re&view"));
+  connect(makeAction(review, "play", tr("&Play or Pause"), QKeySequence(Qt::Key_Space)), &QAction::triggered,
+          m_review, &ReviewPanel::togglePlay);
+  connect(makeAction(review, "accept", tr("&Accept"), QKeySequence(tr("Ctrl+Shift+A"))), &QAction::triggered,
+          this, [this] { setReviewStatus(core::NarrativeStatus::accepted); });
+  connect(makeAction(review, "reject", tr("&Reject"), QKeySequence(tr("Ctrl+Shift+R"))), &QAction::triggered,
+          this, [this] { setReviewStatus(core::NarrativeStatus::rejected); });
 
   QMenu* record = menuBar()->addMenu(tr("&Record"));
   connect(makeAction(record, "type-and-point", tr("&Type and Point"), QKeySequence(tr("Ctrl+T"))),
@@ -387,10 +416,51 @@ void MainWindow::refreshImages() {
 void MainWindow::showSelectedImage() {
   auto* item = m_images->currentItem();
   if (!m_store || !item) return;
-  const auto file = m_store->image_file(item->data(kDatasetRole).toString().toStdString(),
-                                        item->data(kImageRole).toString().toStdString());
+  const std::string dataset_id = item->data(kDatasetRole).toString().toStdString();
+  const std::string image_id = item->data(kImageRole).toString().toStdString();
+  const auto file = m_store->image_file(dataset_id, image_id);
   m_canvas->setImage(file ? QImage(QString::fromStdString(file->string())) : QImage());
   m_canvas->setTrace(nullptr, 0);
+  m_canvas->setPointer(std::nullopt);
+  if (m_session && m_session->isRecording()) return;
+  // The image's narratives, newest first, for review.
+  std::vector<std::pair<std::int64_t, QString>> entries;
+  for (const auto& n : m_store->list_narratives()) {
+    if (n.dataset_id != dataset_id || n.image_id != image_id) continue;
+    const auto status = core::to_string(n.status);
+    entries.emplace_back(n.id,
+                         tr("#%1 by annotator %2, %3")
+                             .arg(n.id)
+                             .arg(n.annotator_id)
+                             .arg(QString::fromUtf8(status.data(), static_cast<qsizetype>(status.size()))));
+  }
+  std::reverse(entries.begin(), entries.end());
+  m_review->setNarratives(entries);
+  if (entries.empty()) {
+    m_review->clear();
+    m_caption_stack->setCurrentWidget(m_caption);
+  } else {
+    reviewNarrative(entries.front().first);
+  }
+  updateStatus();
+}
+
+void MainWindow::reviewNarrative(std::int64_t id) {
+  if (!m_store || (m_session && m_session->isRecording())) return;
+  try {
+    m_review->load(id, m_store->load_narrative(id));
+    m_caption_stack->setCurrentWidget(m_review);
+  } catch (const std::exception& e) {
+    statusBar()->showMessage(QString::fromStdString(e.what()));
+  }
+  updateStatus();
+}
+
+void MainWindow::setReviewStatus(core::NarrativeStatus status) {
+  if (!m_store || m_caption_stack->currentWidget() != m_review || m_review->narrativeId() == 0) return;
+  const std::int64_t id = m_review->narrativeId();
+  m_undo->push(new StatusCommand(*m_store, id, status, m_review->comment().toStdString(),
+                                 [this] { refreshImages(); }));
 }
 
 void MainWindow::startTypeAndPoint() {
@@ -411,6 +481,8 @@ void MainWindow::startTypeAndPoint() {
 }
 
 void MainWindow::beginTyping(core::TypedCaption so_far) {
+  m_review->clear();
+  m_caption_stack->setCurrentWidget(m_caption);
   m_images->setEnabled(false);  // the image may not change under a recording
   m_caption->begin([this] { return m_session->elapsed(); }, std::move(so_far));
   connect(m_caption, &CaptionTyping::captionChanged, m_session.get(), [this] {
@@ -457,6 +529,7 @@ void MainWindow::startRetrace() {
   QStringList shown;
   for (const auto& w : m_schedule->timed_words()) shown << QString::fromStdString(w.utterance);
   m_karaoke->setWords(shown);
+  m_review->clear();
   m_caption_stack->setCurrentWidget(m_karaoke);
   m_images->setEnabled(false);
   m_karaoke_timer->start();
@@ -515,15 +588,15 @@ void MainWindow::stopRecording() {
   }
   endRecordingUi();
   refreshImages();
+  showSelectedImage();  // the new narrative, ready for review
 }
 
 void MainWindow::discardRecording() {
   if (!m_session || !m_session->isRecording()) return;
   m_session->discard();
   endRecordingUi();
-  m_canvas->setTrace(nullptr, 0);
+  showSelectedImage();
   statusBar()->showMessage(tr("Recording discarded"), 5000);
-  updateStatus();
 }
 
 void MainWindow::updateStatus() {
@@ -531,6 +604,8 @@ void MainWindow::updateStatus() {
   for (const char* name : {"stop-recording", "discard-recording"}) action(name)->setEnabled(recording);
   for (const char* name : {"type-and-point", "retrace"})
     action(name)->setEnabled(m_store.has_value() && !recording);
+  const bool reviewing = !recording && m_caption_stack->currentWidget() == m_review;
+  for (const char* name : {"play", "accept", "reject"}) action(name)->setEnabled(reviewing);
   for (const char* name : {"add-images", "import", "export-all", "export-accepted"})
     action(name)->setEnabled(m_store.has_value() && !recording);
   if (!recording) {

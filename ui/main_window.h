@@ -22,12 +22,14 @@ class QLabel;
 class QListWidget;
 class QMenu;
 class QStackedWidget;
+class QUndoStack;
 class QTimer;
 
 namespace loctex::ui {
 
 class CaptionTyping;
 class KaraokeCaption;
+class ReviewPanel;
 class TraceCanvas;
 
 class MainWindow : public QMainWindow {
@@ -53,7 +55,7 @@ class MainWindow : public QMainWindow {
 
   // The named action ("new-project", "open-project", "add-images", "import",
   // "export-all", "export-accepted", "retrace", "retrace-faster",
-  // "retrace-slower",
+  // "retrace-slower", "play", "accept", "reject", "undo", "redo",
   // "type-and-point", "stop-recording", "discard-recording", "shortcuts",
   // "quit"); nullptr for an unknown name.
   QAction* action(const QString& name) const;
@@ -72,6 +74,9 @@ class MainWindow : public QMainWindow {
   TraceCanvas* canvas() const { return m_canvas; }
   CaptionTyping* captionInput() const { return m_caption; }
   KaraokeCaption* karaoke() const { return m_karaoke; }
+  ReviewPanel* review() const { return m_review; }
+  // Shows narrative `id` for review (replay, accept, reject).
+  void reviewNarrative(std::int64_t id);
   // Re-trace's schedule while re-tracing; nullptr otherwise.
   const core::RetraceSchedule* retraceSchedule() const { return m_schedule ? &*m_schedule : nullptr; }
   RecordingSession* session() const { return m_session.get(); }
@@ -89,6 +94,7 @@ class MainWindow : public QMainWindow {
   void changeRetracePace(double factor);
   void showRetraceProgress();
   void endRecordingUi();
+  void setReviewStatus(core::NarrativeStatus status);
   void beginTyping(core::TypedCaption so_far);
   void offerRecovery();
   void stopRecording();
@@ -106,6 +112,8 @@ class MainWindow : public QMainWindow {
   TraceCanvas* m_canvas = nullptr;
   CaptionTyping* m_caption = nullptr;
   KaraokeCaption* m_karaoke = nullptr;
+  ReviewPanel* m_review = nullptr;
+  QUndoStack* m_undo = nullptr;
   QStackedWidget* m_caption_stack = nullptr;
   QTimer* m_karaoke_timer = nullptr;
   std::optional<core::RetraceSchedule> m_schedule;

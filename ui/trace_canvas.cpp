@@ -56,6 +56,11 @@ void TraceCanvas::setTrace(const std::vector<core::TraceSegment>* segments, doub
   update();
 }
 
+void TraceCanvas::setPointer(std::optional<QPointF> image_pos) {
+  m_pointer = image_pos;
+  update();
+}
+
 void TraceCanvas::paintEvent(QPaintEvent*) {
   QPainter painter(this);
   painter.fillRect(rect(), palette().window());
@@ -67,21 +72,26 @@ void TraceCanvas::paintEvent(QPaintEvent*) {
   if (!m_image.isNull()) painter.drawImage(r, m_image);
   painter.setPen(QPen(palette().mid().color(), 1, Qt::DashLine));
   painter.drawRect(band);
-  if (!m_segments) return;
-
   // The fading tail: each stroke between two samples, opaque for the newest
   // and transparent for those `m_tail` seconds old.
   const QColor colour(255, 196, 0);
-  for (const auto& segment : *m_segments) {
-    for (std::size_t i = 1; i < segment.size(); ++i) {
-      const double age = m_now - segment[i].t;
-      if (age > m_tail) continue;
-      QColor c = colour;
-      c.setAlphaF(static_cast<float>(std::clamp(1.0 - age / m_tail, 0.0, 1.0)));
-      painter.setPen(QPen(c, 3, Qt::SolidLine, Qt::RoundCap));
-      painter.drawLine(toWidget({segment[i - 1].x, segment[i - 1].y}),
-                       toWidget({segment[i].x, segment[i].y}));
+  if (m_segments) {
+    for (const auto& segment : *m_segments) {
+      for (std::size_t i = 1; i < segment.size(); ++i) {
+        const double age = m_now - segment[i].t;
+        if (age > m_tail || age < 0) continue;  // a replay shows nothing yet to come
+        QColor c = colour;
+        c.setAlphaF(static_cast<float>(std::clamp(1.0 - age / m_tail, 0.0, 1.0)));
+        painter.setPen(QPen(c, 3, Qt::SolidLine, Qt::RoundCap));
+        painter.drawLine(toWidget({segment[i - 1].x, segment[i - 1].y}),
+                         toWidget({segment[i].x, segment[i].y}));
+      }
     }
+  }
+  if (m_pointer) {
+    painter.setPen(QPen(Qt::black, 2));
+    painter.setBrush(colour);
+    painter.drawEllipse(toWidget(*m_pointer), 7, 7);
   }
 }
 

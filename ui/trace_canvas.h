@@ -14,6 +14,7 @@
 #include <QRectF>
 #include <QWidget>
 
+#include <optional>
 #include <vector>
 
 #include "core/narrative.h"
@@ -44,6 +45,11 @@ class TraceCanvas : public QWidget {
   // sample; points older than `tail_seconds` before it fade out.
   void setTrace(const std::vector<core::TraceSegment>* segments, double now, double tail_seconds = 2.0);
 
+  // A marker where the pointer is in a replay (image coordinates); nullopt
+  // hides it.
+  void setPointer(std::optional<QPointF> image_pos);
+  std::optional<QPointF> pointer() const { return m_pointer; }
+
   QSize sizeHint() const override;
 
  Q_SIGNALS:
@@ -61,6 +67,7 @@ class TraceCanvas : public QWidget {
   const std::vector<core::TraceSegment>* m_segments = nullptr;
   double m_now = 0;
   double m_tail = 2.0;
+  std::optional<QPointF> m_pointer;
 };
 
 }  // namespace loctex::ui

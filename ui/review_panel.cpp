@@ -1,0 +1,120 @@
+#include "ui/review_panel.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSignalBlocker>
+#include <QSlider>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+#include "ui/karaoke_caption.h"
+#include "ui/trace_canvas.h"
+
+namespace loctex::ui {
+namespace {
+constexpr int kTimelineSteps = 1000;
+}
+
+ReviewPanel::ReviewPanel(TraceCanvas* canvas, QWidget* parent)
+    : QWidget(parent),
+      m_canvas(canvas),
+      m_choice(new QComboBox),
+      m_play(new QPushButton(tr("Play"))),
+      m_timeline(new QSlider(Qt::Horizontal)),
+      m_words(new KaraokeCaption),
+      m_comment(new QLineEdit) {
+  m_timeline->setRange(0, kTimelineSteps);
+  m_choice->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  m_comment->setPlaceholderText(tr("Review comment (saved with Accept or Reject)"));
+  auto* controls = new QHBoxLayout;
+  controls->addWidget(m_choice);
+  controls->addWidget(m_play);
+  controls->addWidget(m_timeline, 1);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addLayout(controls);
+  layout->addWidget(m_words, 1);
+  layout->addWidget(m_comment);
+  m_timer.setInterval(33);
+  connect(&m_timer, &QTimer::timeout, this, &ReviewPanel::tick);
+  connect(m_play, &QPushButton::clicked, this, &ReviewPanel::togglePlay);
+  connect(m_timeline, &QSlider::valueChanged, this, [this](int value) {
+    if (!m_replay) return;
+    seek(m_replay->start() + (m_replay->end() - m_replay->start()) * value / kTimelineSteps);
+  });
+  connect(m_choice, &QComboBox::activated, this,
+          [this](int index) { Q_EMIT narrativeChosen(m_choice->itemData(index).toLongLong()); });
+}
+
+void ReviewPanel::setNarratives(const std::vector<std::pair<std::int64_t, QString>>& entries) {
+  const QSignalBlocker block(m_choice);
+  m_choice->clear();
+  for (const auto& [id, label] : entries) m_choice->addItem(label, static_cast<qlonglong>(id));
+}
+
+void ReviewPanel::load(std::int64_t id, core::Narrative narrative) {
+  m_timer.stop();
+  m_id = id;
+  m_replay.reset();
+  m_narrative = std::move(narrative);
+  m_replay.emplace(*m_narrative);
+  QStringList words;
+  for (const auto& w : m_replay->words()) words << QString::fromStdString(w.text);
+  m_words->setWords(words);
+  m_comment->clear();
+  const int index = m_choice->findData(static_cast<qlonglong>(id));
+  if (index >= 0) m_choice->setCurrentIndex(index);
+  seek(m_replay->start());
+}
+
+void ReviewPanel::clear() {
+  m_timer.stop();
+  m_replay.reset();
+  m_narrative.reset();
+  m_id = 0;
+  m_words->setWords({});
+  m_canvas->setPointer(std::nullopt);
+  m_canvas->setTrace(nullptr, 0);
+}
+
+void ReviewPanel::seek(double t) {
+  if (!m_replay) return;
+  m_t = std::clamp(t, m_replay->start(), m_replay->end());
+  const auto pointer = m_replay->pointer_at(m_t);
+  m_canvas->setPointer(pointer ? std::optional<QPointF>(QPointF(pointer->x, pointer->y)) : std::nullopt);
+  m_canvas->setTrace(&m_narrative->traces, m_t);
+  const auto word = m_replay->word_at(m_t);
+  m_words->setCurrent(word ? static_cast<int>(*word) : -1);
+  const double span = m_replay->end() - m_replay->start();
+  const QSignalBlocker block(m_timeline);
+  m_timeline->setValue(
+      span > 0 ? static_cast<int>(std::lround((m_t - m_replay->start()) / span * kTimelineSteps)) : 0);
+}
+
+void ReviewPanel::togglePlay() {
+  if (!m_replay) return;
+  if (m_timer.isActive()) {
+    m_timer.stop();
+    m_play->setText(tr("Play"));
+    return;
+  }
+  if (m_t >= m_replay->end()) seek(m_replay->start());  // from the start again after the end
+  m_play_from = m_t;
+  m_clock.start();
+  m_timer.start();
+  m_play->setText(tr("Pause"));
+}
+
+QString ReviewPanel::comment() const { return m_comment->text(); }
+
+void ReviewPanel::tick() {
+  if (!m_replay) return;
+  seek(m_play_from + static_cast<double>(m_clock.nsecsElapsed()) * 1e-9);
+  if (m_t >= m_replay->end()) togglePlay();  // stops at the end
+}
+
+}  // namespace loctex::ui

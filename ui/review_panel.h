@@ -1,0 +1,75 @@
+#pragma once
+// Review: replay a narrative on the canvas, the pointer moving along the
+// trace and the word being said highlighted, with play and pause and a
+// timeline to scrub; pick among the image's narratives; a comment for
+// accepting or rejecting it (the window's actions, undoable).
+
+#include <QElapsedTimer>
+#include <QString>
+#include <QTimer>
+#include <QWidget>
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "core/narrative.h"
+#include "core/replay.h"
+
+class QComboBox;
+class QLineEdit;
+class QPushButton;
+class QSlider;
+
+namespace loctex::ui {
+
+class KaraokeCaption;
+class TraceCanvas;
+
+class ReviewPanel : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit ReviewPanel(TraceCanvas* canvas, QWidget* parent = nullptr);
+
+  // The image's narratives, as (id, label), offered in a list.
+  void setNarratives(const std::vector<std::pair<std::int64_t, QString>>& entries);
+  // Shows `narrative` at its start; the canvas draws its trace.
+  void load(std::int64_t id, core::Narrative narrative);
+  void clear();
+  std::int64_t narrativeId() const { return m_id; }
+
+  // Moves the replay to `t` seconds on the narrative's clock (clamped to
+  // its span).
+  void seek(double t);
+  double position() const { return m_t; }
+  void togglePlay();
+  bool playing() const { return m_timer.isActive(); }
+  QString comment() const;
+  KaraokeCaption* words() const { return m_words; }
+
+  QSize sizeHint() const override { return {480, 110}; }
+
+ Q_SIGNALS:
+  void narrativeChosen(std::int64_t id);
+
+ private:
+  void tick();
+
+  TraceCanvas* m_canvas;
+  QComboBox* m_choice;
+  QPushButton* m_play;
+  QSlider* m_timeline;
+  KaraokeCaption* m_words;
+  QLineEdit* m_comment;
+  QTimer m_timer;
+  QElapsedTimer m_clock;
+  double m_play_from = 0;
+  double m_t = 0;
+  std::int64_t m_id = 0;
+  std::optional<core::Narrative> m_narrative;
+  std::optional<core::Replay> m_replay;
+};
+
+}  // namespace loctex::ui

@@ -1,0 +1,36 @@
+#include "ui/status_command.h"
+
+#include <QCoreApplication>
+#include <QString>
+
+#include <utility>
+
+namespace loctex::ui {
+
+StatusCommand::StatusCommand(core::ProjectStore& store, std::int64_t narrative_id,
+                             core::NarrativeStatus status, std::string comment, std::function<void()> changed)
+    : m_store(store),
+      m_id(narrative_id),
+      m_new_status(status),
+      m_new_comment(std::move(comment)),
+      m_changed(std::move(changed)) {
+  const auto entry = m_store.narrative_entry(m_id);
+  m_old_status = entry.status;
+  m_old_comment = entry.review_comment;
+  setText(QCoreApplication::translate("StatusCommand", "Mark narrative %1 %2")
+              .arg(m_id)
+              .arg(QString::fromUtf8(core::to_string(status).data(),
+                                     static_cast<qsizetype>(core::to_string(status).size()))));
+}
+
+void StatusCommand::redo() {
+  m_store.set_status(m_id, m_new_status, m_new_comment);
+  if (m_changed) m_changed();
+}
+
+void StatusCommand::undo() {
+  m_store.set_status(m_id, m_old_status, m_old_comment);
+  if (m_changed) m_changed();
+}
+
+}  // namespace loctex::ui
