@@ -48,3 +48,6 @@ echo "Overlays:   $(realpath "$out/overlays")/*/sheet.png (one sheet per narrati
 echo "Data set:   $(realpath "$out/dataset")/ (train-*.tar, val-*.tar, manifest.json, vocab.txt, errors.jsonl)"
 echo "Runs:       $(realpath "$out/runs")/ (loctex/, no-trace/: config.json, metrics.jsonl, checkpoints/; report.json)"
 echo "Attention:  $(realpath "$out/attention")/*/sheet.png (the model's attention beside each word's trace)"
+if [ -x build/app/loctex ]; then
+  echo "App:        build/app/loctex $(realpath "$out/project")   (pick an image, Space replays it, Ctrl+T records)"
+fi

@@ -8,6 +8,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -447,6 +448,37 @@ TEST_F(main_window_test, review_replays_a_narrative_and_accepts_it_undoably) {
   EXPECT_EQ(store.narrative_entry(id).status, core::NarrativeStatus::rejected);
   EXPECT_TRUE(w.imageList()->item(0)->text().endsWith("rejected"));
   EXPECT_EQ(w.progressText(), "0 of 2 done");
+}
+
+TEST_F(main_window_test, the_image_list_has_thumbnails_and_filters_by_state) {
+  {
+    auto store = core::ProjectStore::open(project().toStdString());
+    core::Narrative n;
+    n.dataset_id = "demo";
+    n.image_id = "square";
+    n.caption = "a square";
+    store.add_narrative(n, core::NarrativeStatus::accepted);
+  }
+  ui::MainWindow w;
+  ASSERT_TRUE(w.openProject(project()));
+  ASSERT_EQ(w.imageList()->count(), 2);
+  for (int i = 0; i < 2; ++i) {
+    const QIcon icon = w.imageList()->item(i)->icon();
+    ASSERT_FALSE(icon.isNull());
+    // 320×240 fitted into 48×48.
+    EXPECT_EQ(icon.availableSizes().value(0), QSize(48, 36));
+  }
+  auto* filter = w.findChild<QComboBox*>("state-filter");
+  ASSERT_NE(filter, nullptr);
+  filter->setCurrentIndex(filter->findData(QString("accepted")));
+  EXPECT_TRUE(w.imageList()->item(0)->isHidden());  // circle: to do
+  EXPECT_FALSE(w.imageList()->item(1)->isHidden());
+  filter->setCurrentIndex(filter->findData(QString("to do")));
+  EXPECT_FALSE(w.imageList()->item(0)->isHidden());
+  EXPECT_TRUE(w.imageList()->item(1)->isHidden());
+  filter->setCurrentIndex(0);
+  EXPECT_FALSE(w.imageList()->item(1)->isHidden());
+  EXPECT_EQ(w.progressText(), "1 of 2 done");  // counted over all images, whatever the filter
 }
 
 TEST_F(main_window_test, screenshot_of_the_window_during_a_recording) {

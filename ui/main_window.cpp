@@ -4,15 +4,19 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QIcon>
 #include <QImage>
+#include <QImageReader>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPixmap>
 #include <QProgressDialog>
 #include <QPushButton>
 #include <QSettings>
@@ -40,9 +44,12 @@ namespace {
 
 constexpr int kDatasetRole = Qt::UserRole;
 constexpr int kImageRole = Qt::UserRole + 1;
+constexpr int kStateRole = Qt::UserRole + 3;
+constexpr int kThumbnailSide = 48;
 
-// The state an image's list row shows: "to do" without narratives, else its
-// latest narrative's status.
+// The state an image's list row shows, as a key ("to do" without
+// narratives, else its latest narrative's status name); the row's text and
+// the filter use it.
 QString image_state(const std::vector<core::NarrativeEntry>& narratives, const core::ImageRecord& image,
                     bool& done) {
   const core::NarrativeEntry* latest = nullptr;
@@ -51,7 +58,7 @@ QString image_state(const std::vector<core::NarrativeEntry>& narratives, const c
       latest = &n;
   done = latest &&
          (latest->status == core::NarrativeStatus::done || latest->status == core::NarrativeStatus::accepted);
-  if (!latest) return QObject::tr("to do");
+  if (!latest) return QStringLiteral("to do");
   const auto status = core::to_string(latest->status);
   return QString::fromUtf8(status.data(), static_cast<qsizetype>(status.size()));
 }
@@ -61,7 +68,19 @@ QString image_state(const std::vector<core::NarrativeEntry>& narratives, const c
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setWindowTitle(tr("LocTex Studio"));
   m_images = new QListWidget;
-  m_images->setMinimumWidth(180);
+  m_images->setMinimumWidth(200);
+  m_images->setIconSize(QSize(kThumbnailSide, kThumbnailSide));
+  m_filter = new QComboBox;
+  m_filter->setObjectName("state-filter");
+  m_filter->addItem(tr("All images"), QString());
+  for (const char* state : {"to do", "draft", "done", "accepted", "rejected"})
+    m_filter->addItem(QCoreApplication::translate("state", state), QString::fromLatin1(state));
+  connect(m_filter, &QComboBox::currentIndexChanged, this, &MainWindow::applyFilter);
+  auto* left = new QWidget;
+  auto* left_layout = new QVBoxLayout(left);
+  left_layout->setContentsMargins(0, 0, 0, 0);
+  left_layout->addWidget(m_filter);
+  left_layout->addWidget(m_images, 1);
   m_canvas = new TraceCanvas;
   m_caption = new CaptionTyping;
   m_karaoke = new KaraokeCaption;
@@ -81,12 +100,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   layout->addWidget(m_canvas, 1);
   layout->addWidget(m_caption_stack);
   auto* splitter = new QSplitter;
-  splitter->addWidget(m_images);
+  splitter->addWidget(left);
   splitter->addWidget(centre);
   splitter->setStretchFactor(1, 1);
   setCentralWidget(splitter);
   m_state = new QLabel;
   m_state->setContentsMargins(0, 0, 16, 0);  // clear of the size grip
+  // Room for the longest state, so the text never jumps or is cut.
+  m_state->setMinimumWidth(m_state->fontMetrics().horizontalAdvance(QStringLiteral(
+                               "Recording 9999.9 s \u00b7 999999 points \u00b7 999 samples/s")) +
+                           24);
   statusBar()->addPermanentWidget(m_state);
   m_status_timer = new QTimer(this);
   m_status_timer->setInterval(200);
@@ -403,14 +426,45 @@ void MainWindow::refreshImages() {
   for (const auto& image : m_store->list_images()) {
     bool done = false;
     const QString state = image_state(narratives, image, done);
-    auto* item = new QListWidgetItem(QString::fromStdString(image.image_id) + " \u2014 " + state);
+    auto* item = new QListWidgetItem(QString::fromStdString(image.image_id) + " \u2014 " +
+                                     QCoreApplication::translate("state", state.toUtf8().constData()));
     item->setData(kDatasetRole, QString::fromStdString(image.dataset_id));
     item->setData(kImageRole, QString::fromStdString(image.image_id));
     item->setData(Qt::UserRole + 2, done);
+    item->setData(kStateRole, state);
+    item->setIcon(thumbnail(image));
     m_images->addItem(item);
   }
   if (m_images->count() > 0) m_images->setCurrentRow(std::clamp(row, 0, m_images->count() - 1));
+  applyFilter();
   updateStatus();
+}
+
+QIcon MainWindow::thumbnail(const core::ImageRecord& image) {
+  // Keyed by content hash too, so a replaced file gets a new thumbnail.
+  const QString key =
+      QString::fromStdString(image.dataset_id + "/" + image.image_id + "#" + image.content_hash);
+  if (const auto it = m_thumbnails.find(key); it != m_thumbnails.end()) return it->second;
+  QIcon icon;
+  if (const auto file = m_store->image_file(image.dataset_id, image.image_id)) {
+    QImageReader reader(QString::fromStdString(file->string()));
+    reader.setAutoTransform(true);  // EXIF orientation, as the store measures it
+    const QSize size = reader.size();
+    if (size.isValid())  // decode scaled down: JPEG decoders skip most of the work
+      reader.setScaledSize(size.scaled(kThumbnailSide, kThumbnailSide, Qt::KeepAspectRatio));
+    const QImage small = reader.read();
+    if (!small.isNull()) icon = QIcon(QPixmap::fromImage(small));
+  }
+  m_thumbnails[key] = icon;
+  return icon;
+}
+
+void MainWindow::applyFilter() {
+  const QString wanted = m_filter->currentData().toString();
+  for (int i = 0; i < m_images->count(); ++i) {
+    auto* item = m_images->item(i);
+    item->setHidden(!wanted.isEmpty() && item->data(kStateRole).toString() != wanted);
+  }
 }
 
 void MainWindow::showSelectedImage() {

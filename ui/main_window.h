@@ -5,6 +5,7 @@
 // Help > Keyboard Shortcuts (F1) lists them. The window's geometry, the last
 // project and the annotator id are remembered (QSettings).
 
+#include <QIcon>
 #include <QMainWindow>
 #include <QString>
 
@@ -18,6 +19,7 @@
 #include "ui/recording_session.h"
 
 class QAction;
+class QComboBox;
 class QLabel;
 class QListWidget;
 class QMenu;
@@ -94,6 +96,8 @@ class MainWindow : public QMainWindow {
   void changeRetracePace(double factor);
   void showRetraceProgress();
   void endRecordingUi();
+  void applyFilter();
+  QIcon thumbnail(const core::ImageRecord& image);
   void setReviewStatus(core::NarrativeStatus status);
   void beginTyping(core::TypedCaption so_far);
   void offerRecovery();
@@ -109,6 +113,8 @@ class MainWindow : public QMainWindow {
   std::int64_t m_annotator_id = 1;
   std::map<QString, QAction*> m_actions;
   QListWidget* m_images = nullptr;
+  QComboBox* m_filter = nullptr;
+  std::map<QString, QIcon> m_thumbnails;
   TraceCanvas* m_canvas = nullptr;
   CaptionTyping* m_caption = nullptr;
   KaraokeCaption* m_karaoke = nullptr;
