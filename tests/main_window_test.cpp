@@ -422,6 +422,25 @@ TEST_F(main_window_test, review_replays_a_narrative_and_accepts_it_undoably) {
   w.review()->seek(1.1);  // between segments and between utterances
   EXPECT_FALSE(w.canvas()->pointer().has_value());
   EXPECT_EQ(w.review()->words()->current(), -1);
+  // Clicking a word jumps to it and lays its trace heatmap over the image:
+  // "image" was said while the pointer was at (0.5, 0.5).
+  const QRect word = w.review()->words()->wordRect(2);
+  ASSERT_FALSE(word.isEmpty());
+  QTest::mouseClick(w.review()->words(), Qt::LeftButton, Qt::NoModifier, word.center());
+  EXPECT_DOUBLE_EQ(w.review()->position(), 1.2);
+  const auto& heat = w.canvas()->heatmap();
+  ASSERT_EQ(heat.size(), 16u * 16u);  // core/heatmap.h's default grid
+  double sum = 0, cx = 0, cy = 0;
+  for (int j = 0; j < 16; ++j)
+    for (int i = 0; i < 16; ++i) {
+      const double v = heat[static_cast<std::size_t>(j * 16 + i)];
+      sum += v;
+      cx += v * (i + 0.5);
+      cy += v * (j + 0.5);
+    }
+  EXPECT_NEAR(sum, 1.0, 1e-9);
+  EXPECT_NEAR(cx / sum / 16, 0.5, 0.02);
+  EXPECT_NEAR(cy / sum / 16, 0.5, 0.02);
   w.review()->seek(2.0);
   const fs::path shots = fs::path(LOCTEX_TEST_BINARY_DIR) / "screenshots";
   fs::create_directories(shots);

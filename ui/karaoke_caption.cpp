@@ -1,6 +1,7 @@
 #include "ui/karaoke_caption.h"
 
 #include <QFontMetrics>
+#include <QMouseEvent>
 #include <QPainter>
 
 namespace loctex::ui {
@@ -15,7 +16,35 @@ KaraokeCaption::KaraokeCaption(QWidget* parent) : QWidget(parent) {
 void KaraokeCaption::setWords(const QStringList& words) {
   m_words = words;
   m_current = -1;
+  layoutWords();
   update();
+}
+
+void KaraokeCaption::layoutWords() {
+  m_rects.clear();
+  const QFontMetrics metrics(font());
+  const int margin = 8, space = metrics.horizontalAdvance(' ');
+  int x = margin, y = margin;
+  for (const QString& word : m_words) {
+    const int w = metrics.horizontalAdvance(word);
+    if (x > margin && x + w > width() - margin) {  // wrap
+      x = margin;
+      y += metrics.lineSpacing();
+    }
+    m_rects.append(QRect(x, y, w, metrics.height()));
+    x += w + space;
+  }
+}
+
+void KaraokeCaption::resizeEvent(QResizeEvent*) { layoutWords(); }
+
+void KaraokeCaption::mousePressEvent(QMouseEvent* event) {
+  for (int i = 0; i < m_rects.size(); ++i)
+    if (m_rects[i].adjusted(-3, -2, 3, 2).contains(event->position().toPoint())) {
+      Q_EMIT wordClicked(i);
+      return;
+    }
+  QWidget::mousePressEvent(event);
 }
 
 void KaraokeCaption::setCurrent(int index) {
@@ -28,24 +57,16 @@ void KaraokeCaption::paintEvent(QPaintEvent*) {
   QPainter painter(this);
   painter.fillRect(rect(), palette().base());
   const QFontMetrics metrics(font());
-  const int margin = 8, space = metrics.horizontalAdvance(' ');
-  int x = margin, y = margin + metrics.ascent();
-  for (int i = 0; i < m_words.size(); ++i) {
-    const int w = metrics.horizontalAdvance(m_words[i]);
-    if (x > margin && x + w > width() - margin) {  // wrap
-      x = margin;
-      y += metrics.lineSpacing();
-    }
+  for (int i = 0; i < m_words.size() && i < m_rects.size(); ++i) {
+    const QRect r = m_rects[i];
     if (i == m_current) {
-      painter.fillRect(QRect(x - 3, y - metrics.ascent() - 2, w + 6, metrics.height() + 4),
-                       palette().highlight());
+      painter.fillRect(r.adjusted(-3, -2, 3, 2), palette().highlight());
       painter.setPen(palette().highlightedText().color());
     } else {
       painter.setPen(m_current >= 0 && i < m_current ? palette().placeholderText().color()
                                                      : palette().text().color());
     }
-    painter.drawText(x, y, m_words[i]);
-    x += w + space;
+    painter.drawText(r.left(), r.top() + metrics.ascent(), m_words[i]);
   }
 }
 

@@ -2,6 +2,8 @@
 // Re-trace's caption: the words wrapped to the width, the one to point at
 // now highlighted, those already said dimmed.
 
+#include <QList>
+#include <QRect>
 #include <QStringList>
 #include <QWidget>
 
@@ -18,15 +20,24 @@ class KaraokeCaption : public QWidget {
   // The highlighted word; -1 for none (before the start or after the end).
   void setCurrent(int index);
   int current() const { return m_current; }
+  // Where word `index` was last drawn, in widget pixels; empty if not drawn.
+  QRect wordRect(int index) const { return m_rects.value(index); }
 
   QSize sizeHint() const override { return {480, 72}; }
 
+ Q_SIGNALS:
+  void wordClicked(int index);
+
  protected:
   void paintEvent(QPaintEvent* event) override;
+  void mousePressEvent(QMouseEvent* event) override;
+  void resizeEvent(QResizeEvent* event) override;
 
  private:
   QStringList m_words;
   int m_current = -1;
+  QList<QRect> m_rects;  // per word, from the last layout
+  void layoutWords();
 };
 
 }  // namespace loctex::ui

@@ -46,6 +46,7 @@ ReviewPanel::ReviewPanel(TraceCanvas* canvas, QWidget* parent)
     if (!m_replay) return;
     seek(m_replay->start() + (m_replay->end() - m_replay->start()) * value / kTimelineSteps);
   });
+  connect(m_words, &KaraokeCaption::wordClicked, this, &ReviewPanel::focusWord);
   connect(m_choice, &QComboBox::activated, this,
           [this](int index) { Q_EMIT narrativeChosen(m_choice->itemData(index).toLongLong()); });
 }
@@ -60,6 +61,8 @@ void ReviewPanel::load(std::int64_t id, core::Narrative narrative) {
   m_timer.stop();
   m_id = id;
   m_replay.reset();
+  m_heatmaps.reset();
+  m_canvas->setWordFocus({}, 0, {});
   m_narrative = std::move(narrative);
   m_replay.emplace(*m_narrative);
   QStringList words;
@@ -74,8 +77,10 @@ void ReviewPanel::load(std::int64_t id, core::Narrative narrative) {
 void ReviewPanel::clear() {
   m_timer.stop();
   m_replay.reset();
+  m_heatmaps.reset();
   m_narrative.reset();
   m_id = 0;
+  m_canvas->setWordFocus({}, 0, {});
   m_words->setWords({});
   m_canvas->setPointer(std::nullopt);
   m_canvas->setTrace(nullptr, 0);
@@ -107,6 +112,20 @@ void ReviewPanel::togglePlay() {
   m_clock.start();
   m_timer.start();
   m_play->setText(tr("Pause"));
+}
+
+void ReviewPanel::focusWord(int index) {
+  if (!m_replay || index < 0 || static_cast<std::size_t>(index) >= m_replay->words().size()) return;
+  if (m_timer.isActive()) togglePlay();
+  if (!m_heatmaps) m_heatmaps = core::render_word_heatmaps(*m_narrative);  // the dataset builder's renderer
+  const auto& word = m_replay->words()[static_cast<std::size_t>(index)];
+  std::vector<core::TracePoint> part;
+  for (const auto& segment : m_narrative->traces)
+    for (const auto& p : segment)
+      if (p.t >= word.start && p.t <= word.end) part.push_back(p);
+  const auto map = m_heatmaps->map(static_cast<std::size_t>(index));
+  m_canvas->setWordFocus(std::vector<double>(map.begin(), map.end()), m_heatmaps->grid, std::move(part));
+  seek(word.start);
 }
 
 QString ReviewPanel::comment() const { return m_comment->text(); }

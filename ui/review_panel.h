@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/heatmap.h"
 #include "core/narrative.h"
 #include "core/replay.h"
 
@@ -48,6 +49,9 @@ class ReviewPanel : public QWidget {
   bool playing() const { return m_timer.isActive(); }
   QString comment() const;
   KaraokeCaption* words() const { return m_words; }
+  // Jumps to word `index` and shows its trace heatmap and its part of the
+  // trace on the canvas (what a click on the word does).
+  void focusWord(int index);
 
   QSize sizeHint() const override { return {480, 110}; }
 
@@ -70,6 +74,7 @@ class ReviewPanel : public QWidget {
   std::int64_t m_id = 0;
   std::optional<core::Narrative> m_narrative;
   std::optional<core::Replay> m_replay;
+  std::optional<core::WordHeatmaps> m_heatmaps;  // made on the first focus
 };
 
 }  // namespace loctex::ui

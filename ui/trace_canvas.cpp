@@ -5,6 +5,7 @@
 #include <QPainterPath>
 
 #include <algorithm>
+#include <cmath>
 
 namespace loctex::ui {
 
@@ -56,6 +57,27 @@ void TraceCanvas::setTrace(const std::vector<core::TraceSegment>* segments, doub
   update();
 }
 
+void TraceCanvas::setWordFocus(std::vector<double> heatmap, int grid,
+                               std::vector<core::TracePoint> word_trace) {
+  m_heatmap = std::move(heatmap);
+  m_grid = grid;
+  m_word_trace = std::move(word_trace);
+  m_heat_image = QImage();
+  if (!m_heatmap.empty() && grid > 0 && m_heatmap.size() == static_cast<std::size_t>(grid) * grid) {
+    // Heat as the opacity of one warm colour, scaled to the map's peak;
+    // drawn smoothly scaled over the image.
+    const double peak = *std::max_element(m_heatmap.begin(), m_heatmap.end());
+    m_heat_image = QImage(grid, grid, QImage::Format_ARGB32_Premultiplied);
+    for (int y = 0; y < grid; ++y)
+      for (int x = 0; x < grid; ++x) {
+        const double v = peak > 0 ? m_heatmap[static_cast<std::size_t>(y * grid + x)] / peak : 0.0;
+        const int a = static_cast<int>(std::lround(180 * v));
+        m_heat_image.setPixel(x, y, qPremultiply(qRgba(255, 64, 0, a)));
+      }
+  }
+  update();
+}
+
 void TraceCanvas::setPointer(std::optional<QPointF> image_pos) {
   m_pointer = image_pos;
   update();
@@ -72,6 +94,10 @@ void TraceCanvas::paintEvent(QPaintEvent*) {
   if (!m_image.isNull()) painter.drawImage(r, m_image);
   painter.setPen(QPen(palette().mid().color(), 1, Qt::DashLine));
   painter.drawRect(band);
+  if (!m_heat_image.isNull()) {
+    painter.setRenderHint(QPainter::SmoothPixmapTransform);
+    painter.drawImage(r, m_heat_image);
+  }
   // The fading tail: each stroke between two samples, opaque for the newest
   // and transparent for those `m_tail` seconds old.
   const QColor colour(255, 196, 0);
@@ -87,6 +113,12 @@ void TraceCanvas::paintEvent(QPaintEvent*) {
                          toWidget({segment[i].x, segment[i].y}));
       }
     }
+  }
+  if (m_word_trace.size() > 1) {  // the focused word's part of the trace
+    painter.setPen(QPen(QColor(0, 120, 255), 3, Qt::SolidLine, Qt::RoundCap));
+    for (std::size_t i = 1; i < m_word_trace.size(); ++i)
+      painter.drawLine(toWidget({m_word_trace[i - 1].x, m_word_trace[i - 1].y}),
+                       toWidget({m_word_trace[i].x, m_word_trace[i].y}));
   }
   if (m_pointer) {
     painter.setPen(QPen(Qt::black, 2));

@@ -45,6 +45,12 @@ class TraceCanvas : public QWidget {
   // sample; points older than `tail_seconds` before it fade out.
   void setTrace(const std::vector<core::TraceSegment>* segments, double now, double tail_seconds = 2.0);
 
+  // One word's trace heatmap (grid×grid, rows down in y, as core/heatmap.h
+  // renders it) laid over the image, and the word's part of the trace drawn
+  // over everything; an empty map clears both.
+  void setWordFocus(std::vector<double> heatmap, int grid, std::vector<core::TracePoint> word_trace);
+  const std::vector<double>& heatmap() const { return m_heatmap; }
+
   // A marker where the pointer is in a replay (image coordinates); nullopt
   // hides it.
   void setPointer(std::optional<QPointF> image_pos);
@@ -68,6 +74,10 @@ class TraceCanvas : public QWidget {
   double m_now = 0;
   double m_tail = 2.0;
   std::optional<QPointF> m_pointer;
+  std::vector<double> m_heatmap;
+  int m_grid = 0;
+  QImage m_heat_image;
+  std::vector<core::TracePoint> m_word_trace;
 };
 
 }  // namespace loctex::ui
