@@ -33,6 +33,7 @@
 #include "ui/karaoke_caption.h"
 #include "ui/review_panel.h"
 #include "ui/trace_canvas.h"
+#include "ui/word_timeline.h"
 
 namespace {
 
@@ -452,7 +453,7 @@ TEST_F(main_window_test, review_replays_a_narrative_and_accepts_it_undoably) {
   EXPECT_DOUBLE_EQ(w.review()->position(), 2.5);
 
   // Accept with a comment; undo and redo.
-  w.review()->findChild<QLineEdit*>()->setText("clear and well pointed");
+  w.review()->findChild<QLineEdit*>("review-comment")->setText("clear and well pointed");
   w.action("accept")->trigger();
   auto store = core::ProjectStore::open(project().toStdString());
   EXPECT_EQ(store.narrative_entry(id).status, core::NarrativeStatus::accepted);
@@ -498,6 +499,62 @@ TEST_F(main_window_test, the_image_list_has_thumbnails_and_filters_by_state) {
   filter->setCurrentIndex(0);
   EXPECT_FALSE(w.imageList()->item(1)->isHidden());
   EXPECT_EQ(w.progressText(), "1 of 2 done");  // counted over all images, whatever the filter
+}
+
+TEST_F(main_window_test, review_edits_a_word_and_its_span_undoably) {
+  std::int64_t id = 0;
+  core::Narrative original;
+  {
+    auto store = core::ProjectStore::open(project().toStdString());
+    original.dataset_id = "demo";
+    original.image_id = "circle";
+    original.caption = "In this image";
+    original.timed_caption = {{"In this", 0.0, 1.2}, {"image", 2.0, 3.0}};
+    original.traces = {{{0.2, 0.2, 0.0}, {0.6, 0.4, 3.0}}};
+    id = store.add_narrative(original, core::NarrativeStatus::done);
+  }
+  ui::MainWindow w;
+  w.resize(900, 600);
+  w.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
+  ASSERT_TRUE(w.openProject(project()));
+  w.imageList()->setCurrentRow(0);
+  ASSERT_EQ(w.review()->narrativeId(), id);
+  auto store = core::ProjectStore::open(project().toStdString());
+
+  // Rename: pick "image" on the timeline, type the new word, Enter.
+  auto* timeline = w.review()->timeline();
+  QTest::mouseClick(timeline, Qt::LeftButton, Qt::NoModifier,
+                    QPoint(static_cast<int>(timeline->xAt(2.5)), timeline->height() / 2));
+  ASSERT_EQ(w.review()->focusedWord(), 2);
+  auto* word_box = w.review()->findChild<QLineEdit*>("word-text");
+  ASSERT_NE(word_box, nullptr);
+  EXPECT_EQ(word_box->text(), "image");
+  word_box->setText("picture");
+  QTest::keyClick(word_box, Qt::Key_Return);
+  EXPECT_EQ(store.load_narrative(id).caption, "In this picture");
+  EXPECT_EQ(store.load_narrative(id).timed_caption.size(), 3u);  // one utterance a word now
+  // A word with a space is refused, with the reason in the status bar.
+  w.review()->renameWord(0, "two words");
+  EXPECT_TRUE(w.statusBar()->currentMessage().contains("one word"));
+
+  // Re-time: drag the right edge of "this" (0.4 .. 1.2) to 1.6 s.
+  const int y = timeline->height() / 2;
+  QTest::mousePress(timeline, Qt::LeftButton, Qt::NoModifier,
+                    QPoint(static_cast<int>(timeline->xAt(1.2)), y));
+  QTest::mouseRelease(timeline, Qt::LeftButton, Qt::NoModifier,
+                      QPoint(static_cast<int>(timeline->xAt(1.6)), y));
+  const auto timed = store.load_narrative(id).timed_caption;
+  EXPECT_NEAR(timed[1].end_time, 1.6, 3.0 / timeline->width());  // within a pixel of time
+  EXPECT_EQ(timed[2].start_time, 2.0);
+
+  // Undo twice: the stored narrative is the original again; redo renames it.
+  w.action("undo")->trigger();
+  w.action("undo")->trigger();
+  EXPECT_EQ(store.load_narrative(id), original);
+  w.action("redo")->trigger();
+  EXPECT_EQ(store.load_narrative(id).caption, "In this picture");
+  EXPECT_EQ(w.review()->narrative()->caption, "In this picture");  // the panel shows what is stored
 }
 
 TEST_F(main_window_test, screenshot_of_the_window_during_a_recording) {

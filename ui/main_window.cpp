@@ -35,8 +35,8 @@
 #include "core/words.h"
 #include "ui/caption_typing.h"
 #include "ui/karaoke_caption.h"
+#include "ui/review_commands.h"
 #include "ui/review_panel.h"
-#include "ui/status_command.h"
 #include "ui/trace_canvas.h"
 
 namespace loctex::ui {
@@ -90,6 +90,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   m_review = new ReviewPanel(m_canvas);
   m_caption_stack->addWidget(m_review);
   connect(m_review, &ReviewPanel::narrativeChosen, this, &MainWindow::reviewNarrative);
+  connect(m_review, &ReviewPanel::editRefused, this,
+          [this](const QString& why) { statusBar()->showMessage(why); });
+  connect(
+      m_review, &ReviewPanel::editRequested, this,
+      [this](const core::Narrative& edited, const QString& text) {
+        const std::int64_t id = m_review->narrativeId();
+        if (!m_store || id == 0 || !m_review->narrative()) return;
+        m_undo->push(new NarrativeEditCommand(*m_store, id, *m_review->narrative(), edited, text, [this, id] {
+          // Show the stored version, where the replay was.
+          if (m_review->narrativeId() == id)
+            m_review->load(id, m_store->load_narrative(id), m_review->position());
+        }));
+      });
   m_undo = new QUndoStack(this);
   m_caption_stack->setMaximumHeight(150);
   m_karaoke_timer = new QTimer(this);

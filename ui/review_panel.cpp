@@ -10,9 +10,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 
+#include "core/word_edits.h"
 #include "ui/karaoke_caption.h"
 #include "ui/trace_canvas.h"
+#include "ui/word_timeline.h"
 
 namespace loctex::ui {
 namespace {
@@ -26,7 +29,13 @@ ReviewPanel::ReviewPanel(TraceCanvas* canvas, QWidget* parent)
       m_play(new QPushButton(tr("Play"))),
       m_timeline(new QSlider(Qt::Horizontal)),
       m_words(new KaraokeCaption),
+      m_word_timeline(new WordTimeline),
+      m_word_edit(new QLineEdit),
       m_comment(new QLineEdit) {
+  m_word_edit->setPlaceholderText(tr("Word (click one; Enter renames it)"));
+  m_word_edit->setMaximumWidth(220);
+  m_word_edit->setObjectName("word-text");
+  m_comment->setObjectName("review-comment");
   m_timeline->setRange(0, kTimelineSteps);
   m_choice->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   m_comment->setPlaceholderText(tr("Review comment (saved with Accept or Reject)"));
@@ -37,8 +46,16 @@ ReviewPanel::ReviewPanel(TraceCanvas* canvas, QWidget* parent)
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addLayout(controls);
+  layout->addWidget(m_word_timeline);
   layout->addWidget(m_words, 1);
-  layout->addWidget(m_comment);
+  auto* edits = new QHBoxLayout;
+  edits->addWidget(m_word_edit);
+  edits->addWidget(m_comment, 1);
+  layout->addLayout(edits);
+  connect(m_word_timeline, &WordTimeline::wordPicked, this, &ReviewPanel::focusWord);
+  connect(m_word_timeline, &WordTimeline::spanEdited, this, &ReviewPanel::setWordSpan);
+  connect(m_word_edit, &QLineEdit::returnPressed, this,
+          [this] { renameWord(m_focused, m_word_edit->text()); });
   m_timer.setInterval(33);
   connect(&m_timer, &QTimer::timeout, this, &ReviewPanel::tick);
   connect(m_play, &QPushButton::clicked, this, &ReviewPanel::togglePlay);
@@ -57,7 +74,7 @@ void ReviewPanel::setNarratives(const std::vector<std::pair<std::int64_t, QStrin
   for (const auto& [id, label] : entries) m_choice->addItem(label, static_cast<qlonglong>(id));
 }
 
-void ReviewPanel::load(std::int64_t id, core::Narrative narrative) {
+void ReviewPanel::load(std::int64_t id, core::Narrative narrative, std::optional<double> at) {
   m_timer.stop();
   m_id = id;
   m_replay.reset();
@@ -68,10 +85,13 @@ void ReviewPanel::load(std::int64_t id, core::Narrative narrative) {
   QStringList words;
   for (const auto& w : m_replay->words()) words << QString::fromStdString(w.text);
   m_words->setWords(words);
-  m_comment->clear();
+  if (!at) m_comment->clear();  // a reload after an edit keeps what was typed
+  m_focused = -1;
+  m_word_edit->clear();
+  m_word_timeline->setWords(core::word_level(m_narrative->timed_caption), m_replay->start(), m_replay->end());
   const int index = m_choice->findData(static_cast<qlonglong>(id));
   if (index >= 0) m_choice->setCurrentIndex(index);
-  seek(m_replay->start());
+  seek(at ? *at : m_replay->start());
 }
 
 void ReviewPanel::clear() {
@@ -94,6 +114,7 @@ void ReviewPanel::seek(double t) {
   m_canvas->setTrace(&m_narrative->traces, m_t);
   const auto word = m_replay->word_at(m_t);
   m_words->setCurrent(word ? static_cast<int>(*word) : -1);
+  m_word_timeline->setPosition(m_t);
   const double span = m_replay->end() - m_replay->start();
   const QSignalBlocker block(m_timeline);
   m_timeline->setValue(
@@ -125,7 +146,29 @@ void ReviewPanel::focusWord(int index) {
       if (p.t >= word.start && p.t <= word.end) part.push_back(p);
   const auto map = m_heatmaps->map(static_cast<std::size_t>(index));
   m_canvas->setWordFocus(std::vector<double>(map.begin(), map.end()), m_heatmaps->grid, std::move(part));
+  m_focused = index;
+  m_word_edit->setText(QString::fromStdString(word.text));
   seek(word.start);
+}
+
+void ReviewPanel::renameWord(int index, const QString& text) {
+  if (!m_narrative || index < 0) return Q_EMIT editRefused(tr("Click a word first"));
+  try {
+    Q_EMIT editRequested(core::rename_word(*m_narrative, static_cast<std::size_t>(index), text.toStdString()),
+                         tr("Rename word %1 to \"%2\"").arg(index + 1).arg(text));
+  } catch (const std::exception& e) {
+    Q_EMIT editRefused(QString::fromStdString(e.what()));
+  }
+}
+
+void ReviewPanel::setWordSpan(int index, double start, double end) {
+  if (!m_narrative || index < 0) return;
+  try {
+    Q_EMIT editRequested(core::set_word_span(*m_narrative, static_cast<std::size_t>(index), start, end),
+                         tr("Re-time word %1").arg(index + 1));
+  } catch (const std::exception& e) {
+    Q_EMIT editRefused(QString::fromStdString(e.what()));
+  }
 }
 
 QString ReviewPanel::comment() const { return m_comment->text(); }

@@ -26,6 +26,7 @@ class QSlider;
 namespace loctex::ui {
 
 class KaraokeCaption;
+class WordTimeline;
 class TraceCanvas;
 
 class ReviewPanel : public QWidget {
@@ -36,8 +37,8 @@ class ReviewPanel : public QWidget {
 
   // The image's narratives, as (id, label), offered in a list.
   void setNarratives(const std::vector<std::pair<std::int64_t, QString>>& entries);
-  // Shows `narrative` at its start; the canvas draws its trace.
-  void load(std::int64_t id, core::Narrative narrative);
+  // Shows `narrative` at `at` (default: its start); the canvas draws its trace.
+  void load(std::int64_t id, core::Narrative narrative, std::optional<double> at = std::nullopt);
   void clear();
   std::int64_t narrativeId() const { return m_id; }
 
@@ -52,11 +53,21 @@ class ReviewPanel : public QWidget {
   // Jumps to word `index` and shows its trace heatmap and its part of the
   // trace on the canvas (what a click on the word does).
   void focusWord(int index);
+  int focusedWord() const { return m_focused; }
+  // Word edits, as the timeline's drags and the word box's Enter make them:
+  // each asks for the edited narrative to be stored (editRequested), or says
+  // why it cannot be (editRefused).
+  void renameWord(int index, const QString& text);
+  void setWordSpan(int index, double start, double end);
+  WordTimeline* timeline() const { return m_word_timeline; }
+  const core::Narrative* narrative() const { return m_narrative ? &*m_narrative : nullptr; }
 
   QSize sizeHint() const override { return {480, 110}; }
 
  Q_SIGNALS:
   void narrativeChosen(std::int64_t id);
+  void editRequested(core::Narrative edited, QString description);
+  void editRefused(QString reason);
 
  private:
   void tick();
@@ -66,7 +77,10 @@ class ReviewPanel : public QWidget {
   QPushButton* m_play;
   QSlider* m_timeline;
   KaraokeCaption* m_words;
+  WordTimeline* m_word_timeline;
+  QLineEdit* m_word_edit;
   QLineEdit* m_comment;
+  int m_focused = -1;
   QTimer m_timer;
   QElapsedTimer m_clock;
   double m_play_from = 0;

@@ -1,4 +1,4 @@
-#include "ui/status_command.h"
+#include "ui/review_commands.h"
 
 #include <QCoreApplication>
 #include <QString>
@@ -30,6 +30,27 @@ void StatusCommand::redo() {
 
 void StatusCommand::undo() {
   m_store.set_status(m_id, m_old_status, m_old_comment);
+  if (m_changed) m_changed();
+}
+
+NarrativeEditCommand::NarrativeEditCommand(core::ProjectStore& store, std::int64_t narrative_id,
+                                           core::Narrative before, core::Narrative after, const QString& text,
+                                           std::function<void()> changed)
+    : m_store(store),
+      m_id(narrative_id),
+      m_before(std::move(before)),
+      m_after(std::move(after)),
+      m_changed(std::move(changed)) {
+  setText(text);
+}
+
+void NarrativeEditCommand::redo() {
+  m_store.update_narrative(m_id, m_after);
+  if (m_changed) m_changed();
+}
+
+void NarrativeEditCommand::undo() {
+  m_store.update_narrative(m_id, m_before);
   if (m_changed) m_changed();
 }
 

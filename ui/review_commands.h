@@ -1,12 +1,15 @@
 #pragma once
-// Accepting or rejecting a narrative as an undoable step (Edit > Undo).
+// Review's undoable steps (Edit > Undo): accepting or rejecting a
+// narrative, and editing its words.
 
+#include <QString>
 #include <QUndoCommand>
 
 #include <cstdint>
 #include <functional>
 #include <string>
 
+#include "core/narrative.h"
 #include "core/project_store.h"
 
 namespace loctex::ui {
@@ -26,6 +29,23 @@ class StatusCommand : public QUndoCommand {
   std::int64_t m_id;
   core::NarrativeStatus m_old_status, m_new_status;
   std::string m_old_comment, m_new_comment;
+  std::function<void()> m_changed;
+};
+
+// Replaces a narrative with an edited version of it (a word renamed or
+// re-timed: core/word_edits.h); undo stores the version before.
+class NarrativeEditCommand : public QUndoCommand {
+ public:
+  NarrativeEditCommand(core::ProjectStore& store, std::int64_t narrative_id, core::Narrative before,
+                       core::Narrative after, const QString& text, std::function<void()> changed);
+
+  void redo() override;
+  void undo() override;
+
+ private:
+  core::ProjectStore& m_store;
+  std::int64_t m_id;
+  core::Narrative m_before, m_after;
   std::function<void()> m_changed;
 };
 

@@ -1,0 +1,50 @@
+#pragma once
+// Review's timeline of words: each word a block from its start to its end
+// across the narrative's span, the replay position a line. A click on a
+// block picks the word; dragging a block's left or right edge re-times that
+// word (the edit is applied on release, as one undoable step).
+
+#include <QWidget>
+
+#include <optional>
+#include <vector>
+
+#include "core/narrative.h"
+
+namespace loctex::ui {
+
+class WordTimeline : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit WordTimeline(QWidget* parent = nullptr);
+
+  // The words (one per utterance, as core::word_level gives them) over [start, end].
+  void setWords(const std::vector<core::TimedUtterance>& words, double start, double end);
+  void setPosition(double t);
+  // Time and x in widget pixels, both ways.
+  double timeAt(double x) const;
+  double xAt(double t) const;
+  QSize sizeHint() const override { return {480, 28}; }
+
+ Q_SIGNALS:
+  void wordPicked(int index);
+  void spanEdited(int index, double start, double end);
+
+ protected:
+  void paintEvent(QPaintEvent* event) override;
+  void mousePressEvent(QMouseEvent* event) override;
+  void mouseMoveEvent(QMouseEvent* event) override;
+  void mouseReleaseEvent(QMouseEvent* event) override;
+
+ private:
+  struct Drag {
+    int word;
+    bool left_edge;
+  };
+  std::vector<core::TimedUtterance> m_words;
+  double m_start = 0, m_end = 1, m_position = 0;
+  std::optional<Drag> m_drag;
+};
+
+}  // namespace loctex::ui
