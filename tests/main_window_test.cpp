@@ -253,10 +253,17 @@ TEST_F(main_window_test, discard_keeps_nothing_and_every_action_has_a_shortcut) 
   auto store = core::ProjectStore::open(project().toStdString());
   EXPECT_TRUE(core::unfinished_recordings(store).empty());
   EXPECT_EQ(store.narrative_count(), 0u);
-  for (const char* name :
-       {"new-project", "open-project", "add-images", "import", "export-all", "export-accepted",
-        "type-and-point", "retrace", "retrace-faster", "retrace-slower", "play", "accept", "reject", "undo",
-        "redo", "stop-recording", "discard-recording", "shortcuts", "quit"}) {
+  for (const char* name : {"new-project",    "open-project",
+                           "add-images",     "import",
+                           "export-all",     "export-accepted",
+                           "type-and-point", "retrace",
+                           "retrace-faster", "retrace-slower",
+                           "play",           "accept",
+                           "reject",         "undo",
+                           "redo",           "zoom-in",
+                           "zoom-out",       "zoom-fit",
+                           "stop-recording", "discard-recording",
+                           "shortcuts",      "quit"}) {
     ASSERT_NE(w.action(name), nullptr) << name;
     EXPECT_FALSE(w.action(name)->shortcut().isEmpty()) << name;
   }

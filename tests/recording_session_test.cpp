@@ -11,6 +11,7 @@
 #include <QMouseEvent>
 #include <QSignalSpy>
 #include <QTest>
+#include <QWheelEvent>
 
 #include <cmath>
 #include <filesystem>
@@ -103,6 +104,39 @@ TEST_F(recording_session_test, the_canvas_fits_the_image_and_its_band_and_maps_b
   EXPECT_EQ(m_canvas.toImage(m_canvas.toWidget({0.25, 0.75})), QPointF(0.25, 0.75));
   // The band's outer edge is the widget's edge here.
   EXPECT_DOUBLE_EQ(m_canvas.toImage({0, 0}).x(), -0.1);
+}
+
+TEST_F(recording_session_test, zoom_keeps_the_point_under_the_cursor_and_moves_still_map_to_the_image) {
+  const QRectF fitted = m_canvas.imageRect();
+  const QPointF cursor(300, 200);
+  const QPointF under = m_canvas.toImage(cursor);
+  // Ctrl+wheel, one notch up: ×1.25 about the cursor.
+  QWheelEvent wheel(cursor, m_canvas.mapToGlobal(cursor), QPoint(), QPoint(0, 120), Qt::NoButton,
+                    Qt::ControlModifier, Qt::NoScrollPhase, false);
+  QApplication::sendEvent(&m_canvas, &wheel);
+  EXPECT_DOUBLE_EQ(m_canvas.zoom(), 1.25);
+  EXPECT_NEAR(m_canvas.imageRect().width(), fitted.width() * 1.25, 1e-9);
+  EXPECT_NEAR(m_canvas.toImage(cursor).x(), under.x(), 1e-12);
+  EXPECT_NEAR(m_canvas.toImage(cursor).y(), under.y(), 1e-12);
+  // A recording made while zoomed stores image coordinates.
+  m_session->start("demo", "shapes", 1, core::RecordingMode::type_and_point);
+  move_to(0.7, 0.3, 0.0);
+  EXPECT_NEAR(m_session->capture().segments().at(0).at(0).x, 0.7, 1.0 / m_canvas.imageRect().width());
+  // A middle-button drag pans by the drag.
+  const QPointF before = m_canvas.imageRect().topLeft();
+  QTest::mousePress(&m_canvas, Qt::MiddleButton, Qt::NoModifier, QPoint(100, 100));
+  QMouseEvent drag(QEvent::MouseMove, QPointF(130, 90), m_canvas.mapToGlobal(QPointF(130, 90)), Qt::NoButton,
+                   Qt::MiddleButton, Qt::NoModifier);
+  QApplication::sendEvent(&m_canvas, &drag);
+  QTest::mouseRelease(&m_canvas, Qt::MiddleButton, Qt::NoModifier, QPoint(130, 90));
+  EXPECT_EQ(m_canvas.imageRect().topLeft() - before, QPointF(30, -10));
+  // Zoom is bounded, and fitting undoes zoom and pan.
+  for (int i = 0; i < 20; ++i) m_canvas.zoomAt(2.0, cursor);
+  EXPECT_DOUBLE_EQ(m_canvas.zoom(), ui::TraceCanvas::kMaxZoom);
+  m_canvas.zoomToFit();
+  EXPECT_EQ(m_canvas.imageRect(), fitted);
+  m_canvas.zoomAt(0.5, cursor);  // not below fitted
+  EXPECT_EQ(m_canvas.imageRect(), fitted);
 }
 
 TEST_F(recording_session_test, mouse_moves_become_the_trace_with_times_and_segments) {

@@ -229,6 +229,14 @@ void MainWindow::createActions() {
   m_actions["redo"] = redo;
   edit->addAction(redo);
 
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  connect(makeAction(view, "zoom-in", tr("Zoom &In"), QKeySequence::ZoomIn), &QAction::triggered, this,
+          [this] { m_canvas->zoomAt(1.25, m_canvas->rect().center()); });
+  connect(makeAction(view, "zoom-out", tr("Zoom &Out"), QKeySequence::ZoomOut), &QAction::triggered, this,
+          [this] { m_canvas->zoomAt(1 / 1.25, m_canvas->rect().center()); });
+  connect(makeAction(view, "zoom-fit", tr("&Fit to Window"), QKeySequence(tr("Ctrl+0"))), &QAction::triggered,
+          m_canvas, &TraceCanvas::zoomToFit);
+
   QMenu* review = menuBar()->addMenu(tr("Re&view"));
   connect(makeAction(review, "play", tr("&Play or Pause"), QKeySequence(Qt::Key_Space)), &QAction::triggered,
           m_review, &ReviewPanel::togglePlay);

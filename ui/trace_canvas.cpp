@@ -3,6 +3,7 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <QWheelEvent>
 
 #include <algorithm>
 #include <cmath>
@@ -36,8 +37,50 @@ QRectF TraceCanvas::imageRect() const {
   const double h = m_image.isNull() ? 3.0 : m_image.height();
   const double outer_w = w * (1 + 2 * m_band), outer_h = h * (1 + 2 * m_band);
   const double scale = std::min(width() / outer_w, height() / outer_h);
-  const QSizeF size(w * scale, h * scale);
-  return QRectF(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2), size);
+  const QSizeF size(w * scale * m_zoom, h * scale * m_zoom);
+  return QRectF(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2) + m_pan, size);
+}
+
+void TraceCanvas::zoomAt(double factor, const QPointF& widget_pos) {
+  const QPointF fixed = toImage(widget_pos);
+  m_zoom = std::clamp(m_zoom * factor, 1.0, kMaxZoom);
+  if (m_zoom == 1.0) {
+    m_pan = {};
+  } else {
+    // Pan so that the image point under widget_pos stays there.
+    const QPointF now = toWidget(fixed);
+    m_pan += widget_pos - now;
+  }
+  update();
+}
+
+void TraceCanvas::zoomToFit() {
+  m_zoom = 1.0;
+  m_pan = {};
+  update();
+}
+
+void TraceCanvas::panBy(const QPointF& delta) {
+  if (m_zoom == 1.0) return;  // fitted: nothing hidden to pan to
+  m_pan += delta;
+  update();
+}
+
+void TraceCanvas::wheelEvent(QWheelEvent* event) {
+  if (!(event->modifiers() & Qt::ControlModifier)) return QWidget::wheelEvent(event);
+  const double steps = event->angleDelta().y() / 120.0;  // one notch = 120
+  zoomAt(std::pow(1.25, steps), event->position());
+  event->accept();
+}
+
+void TraceCanvas::mousePressEvent(QMouseEvent* event) {
+  if (event->button() == Qt::MiddleButton) m_pan_anchor = event->position();
+  QWidget::mousePressEvent(event);
+}
+
+void TraceCanvas::mouseReleaseEvent(QMouseEvent* event) {
+  if (event->button() == Qt::MiddleButton) m_pan_anchor.reset();
+  QWidget::mouseReleaseEvent(event);
 }
 
 QPointF TraceCanvas::toImage(const QPointF& widget_pos) const {
@@ -127,7 +170,13 @@ void TraceCanvas::paintEvent(QPaintEvent*) {
   }
 }
 
-void TraceCanvas::mouseMoveEvent(QMouseEvent* event) { Q_EMIT pointerMoved(toImage(event->position())); }
+void TraceCanvas::mouseMoveEvent(QMouseEvent* event) {
+  if (m_pan_anchor) {
+    panBy(event->position() - *m_pan_anchor);
+    m_pan_anchor = event->position();
+  }
+  Q_EMIT pointerMoved(toImage(event->position()));
+}
 
 void TraceCanvas::leaveEvent(QEvent*) { Q_EMIT pointerLeft(); }
 

@@ -35,8 +35,18 @@ class TraceCanvas : public QWidget {
   double band() const { return m_band; }
 
   // Where the image is drawn, in widget pixels: fitted with its band into
-  // the widget, centred, aspect kept.
+  // the widget, centred, aspect kept; then zoomed and panned.
   QRectF imageRect() const;
+
+  // Zoom (1 = fitted, up to kMaxZoom) about a widget point, which stays over
+  // the same image point; the pan moves the image by widget pixels. Ctrl+wheel
+  // zooms at the cursor and a middle-button drag pans. Coordinates reported
+  // while zoomed are image coordinates as always.
+  static constexpr double kMaxZoom = 8.0;
+  void zoomAt(double factor, const QPointF& widget_pos);
+  void zoomToFit();
+  double zoom() const { return m_zoom; }
+  void panBy(const QPointF& delta);
   // A widget position as image coordinates, and back.
   QPointF toImage(const QPointF& widget_pos) const;
   QPointF toWidget(const QPointF& image_pos) const;
@@ -66,6 +76,9 @@ class TraceCanvas : public QWidget {
   void paintEvent(QPaintEvent* event) override;
   void mouseMoveEvent(QMouseEvent* event) override;
   void leaveEvent(QEvent* event) override;
+  void wheelEvent(QWheelEvent* event) override;
+  void mousePressEvent(QMouseEvent* event) override;
+  void mouseReleaseEvent(QMouseEvent* event) override;
 
  private:
   QImage m_image;
@@ -74,6 +87,9 @@ class TraceCanvas : public QWidget {
   double m_now = 0;
   double m_tail = 2.0;
   std::optional<QPointF> m_pointer;
+  double m_zoom = 1.0;
+  QPointF m_pan;                        // widget pixels
+  std::optional<QPointF> m_pan_anchor;  // during a middle-button drag
   std::vector<double> m_heatmap;
   int m_grid = 0;
   QImage m_heat_image;
