@@ -15,11 +15,16 @@
 #include <QMessageBox>
 #include <QMouseEvent>
 #include <QSettings>
+#include <QSignalSpy>
 #include <QStatusBar>
 #include <QTest>
 
 #include <cmath>
 #include <filesystem>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -562,6 +567,69 @@ TEST_F(main_window_test, review_edits_a_word_and_its_span_undoably) {
   w.action("redo")->trigger();
   EXPECT_EQ(store.load_narrative(id).caption, "In this picture");
   EXPECT_EQ(w.review()->narrative()->caption, "In this picture");  // the panel shows what is stored
+}
+
+// The app killed mid-recording: a child process makes its own offscreen
+// window, records Type and Point, reports once the session has flushed, and
+// is killed with SIGKILL. The parent (which never made a QApplication, so
+// forking is safe) finds the recording in the project, offered for recovery.
+TEST(main_window_kill_test, a_window_killed_mid_recording_leaves_everything_flushed_for_recovery) {
+  TempDir dir;
+  const fs::path project = dir / "project";
+  {
+    auto store = core::ProjectStore::create(project);
+    const fs::path file = dir / "img.jpg";
+    ASSERT_TRUE(cv::imwrite(file.string(), cv::Mat(120, 160, CV_8UC3, cv::Scalar(90, 160, 40))));
+    store.add_image(file, "demo", "img");
+  }
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    app();
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope,
+                       QString::fromStdString(dir.path().string()));
+    ui::MainWindow w;
+    if (!w.openProject(QString::fromStdString(project.string()))) ::_exit(2);
+    double now = 0;
+    w.setRecordingClock([&now] { return now; });
+    w.imageList()->setCurrentRow(0);
+    w.action("type-and-point")->trigger();
+    for (int i = 0; i < 30; ++i) {
+      now = i / 60.0;
+      const QPointF pos = w.canvas()->toWidget({0.2 + 0.02 * i, 0.5});
+      QMouseEvent move(QEvent::MouseMove, pos, w.canvas()->mapToGlobal(pos), Qt::NoButton, Qt::NoButton,
+                       Qt::NoModifier);
+      QApplication::sendEvent(w.canvas(), &move);
+    }
+    now = 0.6;
+    QTest::keyClick(w.captionInput(), 'a');
+    QTest::keyClick(w.captionInput(), ' ');
+    QSignalSpy flushed(w.session(), &ui::RecordingSession::flushed);
+    if (!flushed.wait(10000)) ::_exit(3);  // the session's own timer flushes
+    const char byte = 1;
+    if (::write(ready[1], &byte, 1) != 1) ::_exit(4);
+    for (;;) ::pause();  // killed here, mid-recording
+  }
+  ::close(ready[1]);
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1) << "the recording child died before it flushed";
+  ::close(ready[0]);
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  auto store = core::ProjectStore::open(project);
+  const auto open = core::unfinished_recordings(store);
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].image_id, "img");
+  EXPECT_EQ(open[0].mode, core::RecordingMode::type_and_point);
+  EXPECT_EQ(open[0].points, 30);
+  EXPECT_EQ(open[0].caption, "a");
+  EXPECT_EQ(store.narrative_count(), 0u);
 }
 
 TEST_F(main_window_test, screenshot_of_the_window_during_a_recording) {
