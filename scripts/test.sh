@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the whole suite on a Release build, then
-# the core and pipeline tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# the core, pipeline and app (ui) tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 #   scripts/test.sh            everything
 #   scripts/test.sh --quick    skip the sanitizer build
 set -euo pipefail
@@ -15,5 +15,5 @@ export QT_QPA_PLATFORM=offscreen
 if [ "${1:-}" != "--quick" ]; then
   bash scripts/build.sh --sanitize
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  (cd build-asan && ctest --output-on-failure -j "$(nproc)" -L 'core|pipeline')
+  (cd build-asan && LSAN_OPTIONS="suppressions=$PWD/../tests/lsan.supp" ctest --output-on-failure -j "$(nproc)" -L 'core|pipeline|ui')
 fi
