@@ -33,6 +33,7 @@
 #include "core/project_store.h"
 #include "core/recording_journal.h"
 #include "core/synthetic.h"
+#include "qt_test_support.h"
 #include "test_support.h"
 #include "ui/caption_typing.h"
 #include "ui/karaoke_caption.h"
@@ -46,29 +47,17 @@ using namespace loctex;
 using loctex::testing::TempDir;
 namespace fs = std::filesystem;
 
-QApplication& app() {
-  static int argc = 1;
-  static char name[] = "main_window_test";
-  static char* argv[] = {name, nullptr};
-  static QApplication* instance = [] {
-    qputenv("QT_QPA_PLATFORM", "offscreen");
-    QCoreApplication::setAttribute(Qt::AA_CompressHighFrequencyEvents, false);
-    auto* a = new QApplication(argc, argv);
-    // Settings of the test, not the user's.
-    QCoreApplication::setOrganizationName("LocTex Studio tests");
-    QCoreApplication::setApplicationName("main_window_test");
-    QSettings::setDefaultFormat(QSettings::IniFormat);
-    return a;
-  }();
-  return *instance;
+// The settings of a test live in its own folder.
+void use_settings_in(const fs::path& folder) {
+  QSettings::setDefaultFormat(QSettings::IniFormat);
+  QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, QString::fromStdString(folder.string()));
 }
 
 class main_window_test : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { app(); }
+  static void SetUpTestSuite() { loctex::testing::qt_app(); }
   void SetUp() override {
-    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope,
-                       QString::fromStdString(m_dir.path().string()));
+    use_settings_in(m_dir.path());
     QSettings().clear();
     auto store = core::ProjectStore::create(m_dir / "project");
     for (const char* id : {"circle", "square"}) {
@@ -84,12 +73,17 @@ class main_window_test : public ::testing::Test {
   }
   QString project() const { return QString::fromStdString((m_dir / "project").string()); }
 
+  // Sizes and shows the window, waits until it is on screen, opens the project.
+  void show_with_project(ui::MainWindow& w, QSize size) {
+    w.resize(size);
+    w.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
+    ASSERT_TRUE(w.openProject(project()));
+  }
+
   void move_to(ui::MainWindow& w, double x, double y, double t) {
     m_now = t;
-    const QPointF pos = w.canvas()->toWidget({x, y});
-    QMouseEvent event(QEvent::MouseMove, pos, w.canvas()->mapToGlobal(pos), Qt::NoButton, Qt::NoButton,
-                      Qt::NoModifier);
-    QApplication::sendEvent(w.canvas(), &event);
+    loctex::testing::move_pointer(*w.canvas(), {x, y});
   }
   void type(ui::MainWindow& w, const QString& text, double t0, double step) {
     for (int i = 0; i < text.size(); ++i) {
@@ -104,10 +98,7 @@ class main_window_test : public ::testing::Test {
 
 TEST_F(main_window_test, type_and_point_records_a_narrative_from_mouse_and_keys) {
   ui::MainWindow w;
-  w.resize(900, 600);
-  w.show();
-  ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
-  ASSERT_TRUE(w.openProject(project()));
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
   w.setRecordingClock([this] { return m_now; });
   w.setAnnotatorId(5);
   ASSERT_EQ(w.imageList()->count(), 2);
@@ -188,10 +179,7 @@ void leave_a_recording(const QString& project, double& now) {
   w.imageList()->setCurrentRow(1);
   w.action("type-and-point")->trigger();
   now = 0.1;
-  const QPointF pos = w.canvas()->toWidget({0.5, 0.5});
-  QMouseEvent move(QEvent::MouseMove, pos, w.canvas()->mapToGlobal(pos), Qt::NoButton, Qt::NoButton,
-                   Qt::NoModifier);
-  QApplication::sendEvent(w.canvas(), &move);
+  loctex::testing::move_pointer(*w.canvas(), {0.5, 0.5});
   for (int i = 0; i < 4; ++i) {
     now = 0.2 + 0.1 * i;
     QTest::keyClick(w.captionInput(), "blue"[i]);
@@ -323,10 +311,7 @@ TEST_F(main_window_test, retrace_shows_a_caption_word_by_word_and_keeps_the_sche
   }
   QSettings().setValue("retrace_wpm", 120.0);  // 2 words a second on average
   ui::MainWindow w;
-  w.resize(800, 560);
-  w.show();
-  ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
-  ASSERT_TRUE(w.openProject(project()));
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {800, 560}));
   w.setRecordingClock([this] { return m_now; });
   w.setAnnotatorId(8);
   w.imageList()->setCurrentRow(0);
@@ -344,9 +329,7 @@ TEST_F(main_window_test, retrace_shows_a_caption_word_by_word_and_keeps_the_sche
     move_to(w, 0.3 + 0.1 * static_cast<double>(i), 0.5, t);
     EXPECT_TRUE(QTest::qWaitFor([&] { return w.karaoke()->current() == static_cast<int>(i); }, 5000)) << i;
     if (i == 2) {  // the screenshot docs/recording.md shows: "red" highlighted
-      const fs::path shots = fs::path(LOCTEX_TEST_BINARY_DIR) / "screenshots";
-      fs::create_directories(shots);
-      EXPECT_TRUE(w.grab().save(QString::fromStdString((shots / "main_window_retrace.png").string())));
+      EXPECT_TRUE(loctex::testing::save_screenshot(w, "main_window_retrace"));
     }
   }
   m_now = 2.5;
@@ -414,10 +397,7 @@ TEST_F(main_window_test, review_replays_a_narrative_and_accepts_it_undoably) {
     id = store.add_narrative(n, core::NarrativeStatus::done);
   }
   ui::MainWindow w;
-  w.resize(900, 600);
-  w.show();
-  ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
-  ASSERT_TRUE(w.openProject(project()));
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
   w.imageList()->setCurrentRow(0);
   ASSERT_EQ(w.review()->narrativeId(), id);  // the image's narrative is up for review
   EXPECT_TRUE(w.action("accept")->isEnabled());
@@ -455,9 +435,7 @@ TEST_F(main_window_test, review_replays_a_narrative_and_accepts_it_undoably) {
   EXPECT_NEAR(cx / sum / 16, 0.5, 0.02);
   EXPECT_NEAR(cy / sum / 16, 0.5, 0.02);
   w.review()->seek(2.0);
-  const fs::path shots = fs::path(LOCTEX_TEST_BINARY_DIR) / "screenshots";
-  fs::create_directories(shots);
-  EXPECT_TRUE(w.grab().save(QString::fromStdString((shots / "main_window_review.png").string())));
+  EXPECT_TRUE(loctex::testing::save_screenshot(w, "main_window_review"));
   // Playing runs on its own from where it is, to the end.
   w.action("play")->trigger();
   EXPECT_TRUE(w.review()->playing());
@@ -526,10 +504,7 @@ TEST_F(main_window_test, review_edits_a_word_and_its_span_undoably) {
     id = store.add_narrative(original, core::NarrativeStatus::done);
   }
   ui::MainWindow w;
-  w.resize(900, 600);
-  w.show();
-  ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
-  ASSERT_TRUE(w.openProject(project()));
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
   w.imageList()->setCurrentRow(0);
   ASSERT_EQ(w.review()->narrativeId(), id);
   auto store = core::ProjectStore::open(project().toStdString());
@@ -588,9 +563,8 @@ TEST(main_window_kill_test, a_window_killed_mid_recording_leaves_everything_flus
   ASSERT_GE(child, 0);
   if (child == 0) {
     ::close(ready[0]);
-    app();
-    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope,
-                       QString::fromStdString(dir.path().string()));
+    loctex::testing::qt_app();
+    use_settings_in(dir.path());
     ui::MainWindow w;
     if (!w.openProject(QString::fromStdString(project.string()))) ::_exit(2);
     double now = 0;
@@ -599,10 +573,7 @@ TEST(main_window_kill_test, a_window_killed_mid_recording_leaves_everything_flus
     w.action("type-and-point")->trigger();
     for (int i = 0; i < 30; ++i) {
       now = i / 60.0;
-      const QPointF pos = w.canvas()->toWidget({0.2 + 0.02 * i, 0.5});
-      QMouseEvent move(QEvent::MouseMove, pos, w.canvas()->mapToGlobal(pos), Qt::NoButton, Qt::NoButton,
-                       Qt::NoModifier);
-      QApplication::sendEvent(w.canvas(), &move);
+      loctex::testing::move_pointer(*w.canvas(), {0.2 + 0.02 * i, 0.5});
     }
     now = 0.6;
     QTest::keyClick(w.captionInput(), 'a');
@@ -634,10 +605,7 @@ TEST(main_window_kill_test, a_window_killed_mid_recording_leaves_everything_flus
 
 TEST_F(main_window_test, screenshot_of_the_window_during_a_recording) {
   ui::MainWindow w;
-  w.resize(960, 640);
-  w.show();
-  ASSERT_TRUE(QTest::qWaitForWindowExposed(&w));
-  ASSERT_TRUE(w.openProject(project()));
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {960, 640}));
   w.setRecordingClock([this] { return m_now; });
   w.imageList()->setCurrentRow(0);
   w.action("type-and-point")->trigger();
@@ -652,11 +620,8 @@ TEST_F(main_window_test, screenshot_of_the_window_during_a_recording) {
   EXPECT_TRUE(QTest::qWaitFor([&] { return state->text().contains("91 points"); }, 5000))
       << state->text().toStdString();
   EXPECT_TRUE(state->text().startsWith("Recording 2.1 s")) << state->text().toStdString();
-  const QImage shot = w.grab().toImage();
-  EXPECT_EQ(shot.size(), QSize(960, 640));
-  const fs::path shots = fs::path(LOCTEX_TEST_BINARY_DIR) / "screenshots";
-  fs::create_directories(shots);
-  EXPECT_TRUE(shot.save(QString::fromStdString((shots / "main_window_recording.png").string())));
+  EXPECT_EQ(w.grab().size(), QSize(960, 640));
+  EXPECT_TRUE(loctex::testing::save_screenshot(w, "main_window_recording"));
   w.action("discard-recording")->trigger();
 }
 

@@ -23,6 +23,7 @@
 
 #include "core/project_store.h"
 #include "core/recording_journal.h"
+#include "qt_test_support.h"
 #include "test_support.h"
 #include "ui/trace_canvas.h"
 
@@ -32,23 +33,9 @@ using namespace loctex;
 using loctex::testing::TempDir;
 namespace fs = std::filesystem;
 
-// One QApplication for the process, made on first use so that listing the
-// tests needs no display; the offscreen platform needs none either.
-QApplication& app() {
-  static int argc = 1;
-  static char name[] = "recording_session_test";
-  static char* argv[] = {name, nullptr};
-  static QApplication* instance = [] {
-    qputenv("QT_QPA_PLATFORM", "offscreen");
-    QCoreApplication::setAttribute(Qt::AA_CompressHighFrequencyEvents, false);
-    return new QApplication(argc, argv);
-  }();
-  return *instance;
-}
-
 class recording_session_test : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { app(); }  // before the fixture's widgets are made
+  static void SetUpTestSuite() { loctex::testing::qt_app(); }  // before the fixture's widgets are made
   void SetUp() override {
     const fs::path file = m_dir / "shapes.jpg";
     cv::Mat image(240, 320, CV_8UC3, cv::Scalar(230, 230, 230));
@@ -78,10 +65,7 @@ class recording_session_test : public ::testing::Test {
   // would deliver it.
   void move_to(double x, double y, double t) {
     m_now = t;
-    const QPointF pos = m_canvas.toWidget({x, y});
-    QMouseEvent event(QEvent::MouseMove, pos, m_canvas.mapToGlobal(pos), Qt::NoButton, Qt::NoButton,
-                      Qt::NoModifier);
-    QApplication::sendEvent(&m_canvas, &event);
+    loctex::testing::move_pointer(m_canvas, {x, y});
   }
 
   TempDir m_dir;
@@ -200,9 +184,7 @@ TEST_F(recording_session_test, the_live_trace_fades_out_behind_the_pointer) {
   EXPECT_FALSE(is_trace((100 + 60 * std::cos(a)) / 320, (120 + 60 * std::sin(a)) / 240));
 
   // The screenshot the README shows.
-  const fs::path shots = fs::path(LOCTEX_TEST_BINARY_DIR) / "screenshots";
-  fs::create_directories(shots);
-  EXPECT_TRUE(shot.save(QString::fromStdString((shots / "trace_canvas.png").string())));
+  EXPECT_TRUE(loctex::testing::save_screenshot(m_canvas, "trace_canvas"));
 }
 
 TEST_F(recording_session_test, finish_stores_the_narrative_with_the_captured_trace) {

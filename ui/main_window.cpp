@@ -538,13 +538,18 @@ void MainWindow::setReviewStatus(core::NarrativeStatus status) {
                                  [this] { refreshImages(); }));
 }
 
-void MainWindow::startTypeAndPoint() {
+QListWidgetItem* MainWindow::imageToRecord() {
   auto* item = m_images->currentItem();
   if (!m_session || !item) {
     statusBar()->showMessage(tr("Open a project and choose an image first"));
-    return;
+    return nullptr;
   }
-  if (m_session->isRecording()) return;
+  return m_session->isRecording() ? nullptr : item;
+}
+
+void MainWindow::startTypeAndPoint() {
+  auto* item = imageToRecord();
+  if (!item) return;
   try {
     m_session->start(item->data(kDatasetRole).toString(), item->data(kImageRole).toString(), m_annotator_id,
                      core::RecordingMode::type_and_point);
@@ -570,12 +575,8 @@ void MainWindow::beginTyping(core::TypedCaption so_far) {
 }
 
 void MainWindow::startRetrace() {
-  auto* item = m_images->currentItem();
-  if (!m_session || !item) {
-    statusBar()->showMessage(tr("Open a project and choose an image first"));
-    return;
-  }
-  if (m_session->isRecording()) return;
+  auto* item = imageToRecord();
+  if (!item) return;
   // The caption to re-trace: the image's latest narrative's.
   const std::string dataset_id = item->data(kDatasetRole).toString().toStdString();
   const std::string image_id = item->data(kImageRole).toString().toStdString();

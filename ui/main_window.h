@@ -22,6 +22,7 @@ class QAction;
 class QComboBox;
 class QLabel;
 class QListWidget;
+class QListWidgetItem;
 class QMenu;
 class QStackedWidget;
 class QUndoStack;
@@ -91,6 +92,9 @@ class MainWindow : public QMainWindow {
   void createActions();
   void refreshImages();
   void showSelectedImage();
+  // The selected image if a recording can start on it; otherwise nullptr,
+  // and the status bar says why when it is not an ongoing recording.
+  QListWidgetItem* imageToRecord();
   void startTypeAndPoint();
   void startRetrace();
   void changeRetracePace(double factor);
