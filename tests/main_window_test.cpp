@@ -9,11 +9,13 @@
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QMouseEvent>
+#include <QPalette>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStatusBar>
@@ -246,17 +248,29 @@ TEST_F(main_window_test, discard_keeps_nothing_and_every_action_has_a_shortcut) 
   auto store = core::ProjectStore::open(project().toStdString());
   EXPECT_TRUE(core::unfinished_recordings(store).empty());
   EXPECT_EQ(store.narrative_count(), 0u);
-  for (const char* name : {"new-project",    "open-project",
-                           "add-images",     "import",
-                           "export-all",     "export-accepted",
-                           "type-and-point", "retrace",
-                           "retrace-faster", "retrace-slower",
-                           "play",           "accept",
-                           "reject",         "undo",
-                           "redo",           "zoom-in",
-                           "zoom-out",       "zoom-fit",
-                           "stop-recording", "discard-recording",
-                           "shortcuts",      "quit"}) {
+  for (const char* name : {"new-project",
+                           "open-project",
+                           "add-images",
+                           "import",
+                           "export-all",
+                           "export-accepted",
+                           "type-and-point",
+                           "retrace",
+                           "retrace-faster",
+                           "retrace-slower",
+                           "annotator",
+                           "play",
+                           "accept",
+                           "reject",
+                           "undo",
+                           "redo",
+                           "zoom-in",
+                           "zoom-out",
+                           "zoom-fit",
+                           "stop-recording",
+                           "discard-recording",
+                           "shortcuts",
+                           "quit"}) {
     ASSERT_NE(w.action(name), nullptr) << name;
     EXPECT_FALSE(w.action(name)->shortcut().isEmpty()) << name;
   }
@@ -601,6 +615,46 @@ TEST(main_window_kill_test, a_window_killed_mid_recording_leaves_everything_flus
   EXPECT_EQ(open[0].points, 30);
   EXPECT_EQ(open[0].caption, "a");
   EXPECT_EQ(store.narrative_count(), 0u);
+}
+
+TEST_F(main_window_test, the_annotator_id_is_a_setting_asked_for_in_a_dialog_and_remembered) {
+  ui::MainWindow w;
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {800, 500}));
+  EXPECT_EQ(w.annotatorId(), 1);  // the default
+  w.action("annotator")->trigger();
+  auto* dialog = w.findChild<QInputDialog*>("annotator-dialog");
+  ASSERT_NE(dialog, nullptr);
+  EXPECT_TRUE(dialog->isVisible());
+  dialog->setIntValue(42);
+  dialog->accept();
+  EXPECT_EQ(w.annotatorId(), 42);
+  ui::MainWindow later;  // a new start reads it back
+  EXPECT_EQ(later.annotatorId(), 42);
+  // Recording uses it.
+  w.imageList()->setCurrentRow(0);
+  w.action("type-and-point")->trigger();
+  EXPECT_FALSE(w.action("annotator")->isEnabled());  // not while recording
+  w.action("stop-recording")->trigger();
+  auto store = core::ProjectStore::open(project().toStdString());
+  EXPECT_EQ(store.list_narratives().at(0).annotator_id, 42);
+}
+
+TEST_F(main_window_test, the_window_paints_with_the_palette_it_is_given_dark_or_light) {
+  ui::MainWindow w;
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {800, 500}));
+  w.imageList()->setCurrentRow(1);  // no narrative: the caption box shows
+  for (const QColor base : {QColor(30, 30, 34), QColor(250, 250, 250)}) {
+    QPalette palette = QApplication::palette();
+    palette.setColor(QPalette::Base, base);
+    palette.setColor(QPalette::Window, base.darker(110));
+    palette.setColor(QPalette::Text, base.lightness() < 128 ? Qt::white : Qt::black);
+    w.setPalette(palette);  // what a system theme change does to every widget
+    const QImage canvas = w.canvas()->grab().toImage();
+    // The band round the image and the caption box paint in Base.
+    EXPECT_EQ(canvas.pixelColor(w.canvas()->toWidget({-0.05, 0.5}).toPoint()), base);
+    const QImage caption = w.captionInput()->grab().toImage();
+    EXPECT_EQ(caption.pixelColor(caption.width() / 2, caption.height() - 4), base);
+  }
 }
 
 TEST_F(main_window_test, screenshot_of_the_window_during_a_recording) {

@@ -11,6 +11,7 @@
 #include <QIcon>
 #include <QImage>
 #include <QImageReader>
+#include <QInputDialog>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenu>
@@ -29,6 +30,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <limits>
 #include <stdexcept>
 
 #include "core/recording_journal.h"
@@ -210,6 +212,9 @@ void MainWindow::createActions() {
           &QAction::triggered, this, [export_to] { export_to(false); });
   connect(makeAction(file, "export-accepted", tr("Export &Accepted..."), QKeySequence(tr("Ctrl+Shift+E"))),
           &QAction::triggered, this, [export_to] { export_to(true); });
+  file->addSeparator();
+  connect(makeAction(file, "annotator", tr("Annota&tor..."), QKeySequence(tr("Ctrl+Shift+N"))),
+          &QAction::triggered, this, &MainWindow::askAnnotatorId);
   file->addSeparator();
   // Some platforms (and the generic theme) bind no Quit key: Ctrl+Q is the convention there.
   const QKeySequence quit_keys = QKeySequence(QKeySequence::Quit).isEmpty()
@@ -425,6 +430,25 @@ long long MainWindow::exportNarratives(const QString& path, bool accepted_only) 
 void MainWindow::setRecordingClock(RecordingSession::Clock clock) {
   m_clock = std::move(clock);
   if (m_session) m_session->setClock(m_clock);
+}
+
+void MainWindow::askAnnotatorId() {
+  // Window-modal, opened rather than run: the event loop goes on, and the
+  // action is off while recording anyway.
+  auto* dialog = new QInputDialog(this);
+  dialog->setObjectName("annotator-dialog");
+  dialog->setWindowTitle(tr("Annotator"));
+  dialog->setLabelText(tr("Your annotator id (stored with every narrative you record):"));
+  dialog->setInputMode(QInputDialog::IntInput);
+  dialog->setIntRange(1, std::numeric_limits<int>::max());
+  dialog->setIntValue(
+      static_cast<int>(std::min<std::int64_t>(m_annotator_id, std::numeric_limits<int>::max())));
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &QInputDialog::intValueSelected, this, [this](int id) {
+    setAnnotatorId(id);
+    statusBar()->showMessage(tr("Recording as annotator %1").arg(id), 5000);
+  });
+  dialog->open();
 }
 
 void MainWindow::setAnnotatorId(std::int64_t id) {
@@ -682,7 +706,7 @@ void MainWindow::updateStatus() {
     action(name)->setEnabled(m_store.has_value() && !recording);
   const bool reviewing = !recording && m_caption_stack->currentWidget() == m_review;
   for (const char* name : {"play", "accept", "reject"}) action(name)->setEnabled(reviewing);
-  for (const char* name : {"add-images", "import", "export-all", "export-accepted"})
+  for (const char* name : {"add-images", "import", "export-all", "export-accepted", "annotator"})
     action(name)->setEnabled(m_store.has_value() && !recording);
   if (!recording) {
     m_state->setText(m_store ? progressText() : tr("No project open"));

@@ -58,7 +58,7 @@ class MainWindow : public QMainWindow {
 
   // The named action ("new-project", "open-project", "add-images", "import",
   // "export-all", "export-accepted", "retrace", "retrace-faster",
-  // "retrace-slower", "play", "accept", "reject", "undo", "redo",
+  // "retrace-slower", "annotator", "play", "accept", "reject", "undo", "redo",
   // "type-and-point", "stop-recording", "discard-recording", "shortcuts",
   // "quit"); nullptr for an unknown name.
   QAction* action(const QString& name) const;
@@ -72,6 +72,7 @@ class MainWindow : public QMainWindow {
   // The recording's clock; tests drive time with their own.
   void setRecordingClock(RecordingSession::Clock clock);
   void setAnnotatorId(std::int64_t id);
+  std::int64_t annotatorId() const { return m_annotator_id; }
 
   QListWidget* imageList() const { return m_images; }
   TraceCanvas* canvas() const { return m_canvas; }
@@ -109,6 +110,7 @@ class MainWindow : public QMainWindow {
   void discardRecording();
   void updateStatus();
   void showShortcuts();
+  void askAnnotatorId();
   QAction* makeAction(QMenu* menu, const QString& name, const QString& text, const QKeySequence& keys);
 
   std::optional<core::ProjectStore> m_store;
