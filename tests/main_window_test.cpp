@@ -657,6 +657,49 @@ TEST_F(main_window_test, the_window_paints_with_the_palette_it_is_given_dark_or_
   }
 }
 
+// HiDPI: a process whose screens scale by 2 (as QT_SCALE_FACTOR=2 or a
+// 2× display gives) draws at twice the pixels while every coordinate the
+// app reports stays the same. Run in a child, which makes its own
+// QApplication with the scale set before it.
+TEST(main_window_hidpi_test, at_twice_the_pixels_the_window_draws_sharp_and_records_the_same_coordinates) {
+  TempDir dir;
+  const fs::path project = dir / "project";
+  {
+    auto store = core::ProjectStore::create(project);
+    const fs::path file = dir / "img.jpg";
+    ASSERT_TRUE(cv::imwrite(file.string(), cv::Mat(120, 160, CV_8UC3, cv::Scalar(90, 160, 40))));
+    store.add_image(file, "demo", "img");
+  }
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    qputenv("QT_SCALE_FACTOR", "2");
+    loctex::testing::qt_app();
+    use_settings_in(dir.path());
+    ui::MainWindow w;
+    w.resize(640, 400);
+    w.show();
+    if (!QTest::qWaitForWindowExposed(&w) || !w.openProject(QString::fromStdString(project.string())))
+      ::_exit(2);
+    const QPixmap shot = w.grab();
+    if (shot.devicePixelRatio() != 2.0 || shot.size() != QSize(1280, 800)) ::_exit(3);
+    double now = 0;
+    w.setRecordingClock([&now] { return now; });
+    w.imageList()->setCurrentRow(0);
+    w.action("type-and-point")->trigger();
+    loctex::testing::move_pointer(*w.canvas(), {0.25, 0.75});
+    const auto& points = w.session()->capture().segments();
+    if (points.size() != 1 || std::abs(points[0][0].x - 0.25) > 0.01 ||
+        std::abs(points[0][0].y - 0.75) > 0.01)
+      ::_exit(4);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died of a signal";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: no window or project, 3: not drawn at 2x, 4: wrong coordinates";
+}
+
 TEST_F(main_window_test, screenshot_of_the_window_during_a_recording) {
   ui::MainWindow w;
   ASSERT_NO_FATAL_FAILURE(show_with_project(w, {960, 640}));
