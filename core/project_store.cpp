@@ -784,6 +784,16 @@ std::vector<NarrativeEntry> ProjectStore::list_narratives() const {
   return entries;
 }
 
+std::vector<NarrativeEntry> ProjectStore::list_narratives(std::string_view dataset_id,
+                                                          std::string_view image_id) const {
+  Statement query(m_impl->db,
+                  std::string(kEntrySelect) + " WHERE i.dataset_id = ?1 AND i.image_id = ?2 ORDER BY n.id");
+  query.bind_text(1, dataset_id).bind_text(2, image_id);
+  std::vector<NarrativeEntry> entries;
+  while (query.step()) entries.push_back(read_entry(query, m_impl->folder));
+  return entries;
+}
+
 std::size_t ProjectStore::narrative_count() const {
   return static_cast<std::size_t>(query_int(m_impl->db, "SELECT count(*) FROM narratives"));
 }

@@ -166,6 +166,8 @@ class ProjectStore {
   NarrativeEntry narrative_entry(std::int64_t id) const;
   // Every narrative in insertion order.
   std::vector<NarrativeEntry> list_narratives() const;
+  // The narratives of one image, oldest first (as list_narratives orders them).
+  std::vector<NarrativeEntry> list_narratives(std::string_view dataset_id, std::string_view image_id) const;
   std::size_t narrative_count() const;
 
   // Recordings. Throws std::invalid_argument naming the field for a

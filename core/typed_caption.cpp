@@ -44,11 +44,13 @@ TypedCaption TypedCaption::from_words(const std::vector<TimedUtterance>& words) 
     const bool last = w + 1 == words.size();
     // Every character at the word's start, except that the last word's last
     // character carries its end; the space after a word carries the word's end.
-    TypedCaption letters;
-    letters.type(word.utterance, 0);
-    for (std::size_t i = 0; i < letters.m_chars.size(); ++i) {
-      const bool final_char = last && i + 1 == letters.m_chars.size();
-      caption.m_chars.push_back({letters.m_chars[i].text, final_char ? word.end_time : word.start_time});
+    const std::string_view text = word.utterance;
+    for (std::size_t i = 0; i < text.size();) {
+      const std::size_t n = std::min(sequence_length(static_cast<unsigned char>(text[i])), text.size() - i);
+      const bool final_char = last && i + n == text.size();
+      caption.m_chars.push_back(
+          {std::string(text.substr(i, n)), final_char ? word.end_time : word.start_time});
+      i += n;
     }
     if (!last) caption.m_chars.push_back({" ", word.end_time});
     caption.m_last_t = std::max(caption.m_last_t, word.end_time);

@@ -49,6 +49,15 @@ using namespace loctex;
 using loctex::testing::TempDir;
 namespace fs = std::filesystem;
 
+// A project at `project` holding one plain image, demo/img (made before a
+// child process forks, so it never needs a QApplication for it).
+void make_one_image_project(const fs::path& dir, const fs::path& project) {
+  auto store = core::ProjectStore::create(project);
+  const fs::path file = dir / "img.jpg";
+  ASSERT_TRUE(cv::imwrite(file.string(), cv::Mat(120, 160, CV_8UC3, cv::Scalar(90, 160, 40))));
+  store.add_image(file, "demo", "img");
+}
+
 // The settings of a test live in its own folder.
 void use_settings_in(const fs::path& folder) {
   QSettings::setDefaultFormat(QSettings::IniFormat);
@@ -565,12 +574,7 @@ TEST_F(main_window_test, review_edits_a_word_and_its_span_undoably) {
 TEST(main_window_kill_test, a_window_killed_mid_recording_leaves_everything_flushed_for_recovery) {
   TempDir dir;
   const fs::path project = dir / "project";
-  {
-    auto store = core::ProjectStore::create(project);
-    const fs::path file = dir / "img.jpg";
-    ASSERT_TRUE(cv::imwrite(file.string(), cv::Mat(120, 160, CV_8UC3, cv::Scalar(90, 160, 40))));
-    store.add_image(file, "demo", "img");
-  }
+  ASSERT_NO_FATAL_FAILURE(make_one_image_project(dir.path(), project));
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
   const pid_t child = ::fork();
@@ -664,12 +668,7 @@ TEST_F(main_window_test, the_window_paints_with_the_palette_it_is_given_dark_or_
 TEST(main_window_hidpi_test, at_twice_the_pixels_the_window_draws_sharp_and_records_the_same_coordinates) {
   TempDir dir;
   const fs::path project = dir / "project";
-  {
-    auto store = core::ProjectStore::create(project);
-    const fs::path file = dir / "img.jpg";
-    ASSERT_TRUE(cv::imwrite(file.string(), cv::Mat(120, 160, CV_8UC3, cv::Scalar(90, 160, 40))));
-    store.add_image(file, "demo", "img");
-  }
+  ASSERT_NO_FATAL_FAILURE(make_one_image_project(dir.path(), project));
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {

@@ -491,6 +491,25 @@ TEST_F(project_store_test, add_image_copies_into_images_folder) {
   EXPECT_EQ(store.image_file("mscoco_val2017", "137576"), project() / "images" / "000000137576.jpg");
 }
 
+TEST_F(project_store_test, the_narratives_of_one_image_are_listed_oldest_first) {
+  auto store = ProjectStore::create(project());
+  Narrative a = quirky_narrative();
+  a.dataset_id = "set";
+  a.image_id = "x";
+  Narrative b = a;
+  b.image_id = "y";
+  const auto first = store.add_narrative(a);
+  store.add_narrative(b);
+  const auto third = store.add_narrative(a, NarrativeStatus::accepted);
+  const auto of_x = store.list_narratives("set", "x");
+  ASSERT_EQ(of_x.size(), 2u);
+  EXPECT_EQ(of_x[0].id, first);
+  EXPECT_EQ(of_x[1].id, third);
+  EXPECT_EQ(of_x[1].status, NarrativeStatus::accepted);
+  EXPECT_TRUE(store.list_narratives("set", "none").empty());
+  EXPECT_TRUE(store.list_narratives("other", "x").empty());
+}
+
 TEST_F(project_store_test, list_images_gives_every_row_in_id_order) {
   auto store = ProjectStore::create(project());
   write_jpeg(base() / "b.jpg", 32, 24);

@@ -23,6 +23,7 @@
 
 #include "core/project_store.h"
 #include "core/recording_journal.h"
+#include "core/sqlite.h"
 #include "qt_test_support.h"
 #include "test_support.h"
 #include "ui/trace_canvas.h"
@@ -206,6 +207,37 @@ TEST_F(recording_session_test, finish_stores_the_narrative_with_the_captured_tra
   ASSERT_EQ(n.traces.size(), 2u);
   EXPECT_TRUE(core::unfinished_recordings(*m_store).empty());
   EXPECT_EQ(m_store->narrative_entry(id).status, core::NarrativeStatus::done);
+}
+
+// A flush the store refuses (here a trigger stands in for a full disk)
+// loses nothing: the session says why, keeps the points, refuses to finish
+// without them, and writes them all with the next flush that succeeds.
+TEST_F(recording_session_test, a_failed_flush_keeps_its_points_for_the_next_one) {
+  m_session->start("demo", "shapes", 1, core::RecordingMode::type_and_point);
+  move_to(0.1, 0.1, 0.0);
+  move_to(0.2, 0.1, 0.1);
+  core::sqlite::Database other(m_store->database_path(), core::sqlite::Database::OpenMode::existing);
+  other.execute(
+      "CREATE TRIGGER full_disk BEFORE INSERT ON recording_points BEGIN SELECT RAISE(ABORT, 'disk is full'); "
+      "END");
+  QSignalSpy failed(&*m_session, &ui::RecordingSession::failed);
+  QSignalSpy flushed(&*m_session, &ui::RecordingSession::flushed);
+  m_session->flush();
+  ASSERT_EQ(failed.count(), 1);
+  EXPECT_TRUE(failed.at(0).at(0).toString().contains("disk is full"))
+      << failed.at(0).at(0).toString().toStdString();
+  EXPECT_EQ(flushed.count(), 0);
+  EXPECT_EQ(core::unfinished_recordings(*m_store).at(0).points, 0);
+  move_to(0.3, 0.1, 0.2);
+  EXPECT_THROW(m_session->finish("a", {}), std::runtime_error);  // its last points are not written
+  EXPECT_TRUE(m_session->isRecording());
+
+  other.execute("DROP TRIGGER full_disk");
+  m_session->flush();
+  ASSERT_EQ(flushed.count(), 1);
+  EXPECT_EQ(flushed.at(0).at(0).toLongLong(), 3);
+  const auto id = m_session->finish("a", {});
+  EXPECT_EQ(m_store->load_narrative(id).traces.at(0).size(), 3u);
 }
 
 TEST_F(recording_session_test, a_timer_flushes_without_being_asked) {

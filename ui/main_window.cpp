@@ -5,7 +5,6 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
-#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QIcon>
@@ -46,23 +45,22 @@ namespace {
 
 constexpr int kDatasetRole = Qt::UserRole;
 constexpr int kImageRole = Qt::UserRole + 1;
+constexpr int kDoneRole = Qt::UserRole + 2;
 constexpr int kStateRole = Qt::UserRole + 3;
 constexpr int kThumbnailSide = 48;
 
-// The state an image's list row shows, as a key ("to do" without
-// narratives, else its latest narrative's status name); the row's text and
+// The state an image's list row shows, as a key: "to do" without
+// narratives, else its latest narrative's status name. The row's text and
 // the filter use it.
-QString image_state(const std::vector<core::NarrativeEntry>& narratives, const core::ImageRecord& image,
-                    bool& done) {
-  const core::NarrativeEntry* latest = nullptr;
-  for (const auto& n : narratives)
-    if (n.dataset_id == image.dataset_id && n.image_id == image.image_id && (!latest || n.id > latest->id))
-      latest = &n;
-  done = latest &&
-         (latest->status == core::NarrativeStatus::done || latest->status == core::NarrativeStatus::accepted);
+QString state_key(const core::NarrativeEntry* latest) {
   if (!latest) return QStringLiteral("to do");
   const auto status = core::to_string(latest->status);
   return QString::fromUtf8(status.data(), static_cast<qsizetype>(status.size()));
+}
+
+bool is_done(const core::NarrativeEntry* latest) {
+  return latest &&
+         (latest->status == core::NarrativeStatus::done || latest->status == core::NarrativeStatus::accepted);
 }
 
 }  // namespace
@@ -377,15 +375,9 @@ bool MainWindow::recoverRecording(std::int64_t journal_id, Recovery choice) {
 core::ImportReport MainWindow::importNarratives(const QString& jsonl, const QString& image_folder) {
   core::ImportReport report;
   if (!m_store) return report;
-  // Lines, for the progress bar: a quick count before the real read.
-  std::size_t lines = 0;
-  {
-    QFile file(jsonl);
-    if (file.open(QIODevice::ReadOnly))
-      while (!file.atEnd()) lines += file.readLine().isEmpty() ? 0 : 1;
-  }
-  QProgressDialog progress(tr("Importing %1").arg(QFileInfo(jsonl).fileName()), tr("Cancel"), 0,
-                           static_cast<int>(std::max<std::size_t>(lines, 1)), this);
+  // A busy bar and the lines read so far: counting the lines first would
+  // read the file twice.
+  QProgressDialog progress(tr("Importing %1").arg(QFileInfo(jsonl).fileName()), tr("Cancel"), 0, 0, this);
   progress.setWindowModality(Qt::WindowModal);
   progress.setMinimumDuration(500);
   core::ImportOptions options;
@@ -396,7 +388,10 @@ core::ImportReport MainWindow::importNarratives(const QString& jsonl, const QStr
     if (first_problem.isEmpty()) first_problem = QString::fromStdString(e.what());
   };
   options.progress = [&](std::size_t read) {
-    progress.setValue(static_cast<int>(read));
+    if (read % 200 == 0) {
+      progress.setLabelText(tr("Importing %1: %2 lines read").arg(QFileInfo(jsonl).fileName()).arg(read));
+      QCoreApplication::processEvents();  // draws the dialog and takes a click on Cancel
+    }
     if (progress.wasCanceled()) throw std::runtime_error("import cancelled; nothing was imported");
   };
   try {
@@ -459,7 +454,7 @@ void MainWindow::setAnnotatorId(std::int64_t id) {
 QString MainWindow::progressText() const {
   int done = 0;
   const int total = m_images->count();
-  for (int i = 0; i < total; ++i) done += m_images->item(i)->data(Qt::UserRole + 2).toBool() ? 1 : 0;
+  for (int i = 0; i < total; ++i) done += m_images->item(i)->data(kDoneRole).toBool() ? 1 : 0;
   return tr("%1 of %2 done").arg(done).arg(total);
 }
 
@@ -467,15 +462,20 @@ void MainWindow::refreshImages() {
   const int row = m_images->currentRow();
   m_images->clear();
   if (!m_store) return;
-  const auto narratives = m_store->list_narratives();
+  // Each image's latest narrative, in one pass over them all.
+  const auto narratives = m_store->list_narratives();  // oldest first: the last one seen is the latest
+  std::map<std::pair<std::string, std::string>, const core::NarrativeEntry*> latest;
+  for (const auto& n : narratives) latest[{n.dataset_id, n.image_id}] = &n;
   for (const auto& image : m_store->list_images()) {
-    bool done = false;
-    const QString state = image_state(narratives, image, done);
+    const auto it = latest.find({image.dataset_id, image.image_id});
+    const core::NarrativeEntry* newest = it == latest.end() ? nullptr : it->second;
+    const QString state = state_key(newest);
+    const bool done = is_done(newest);
     auto* item = new QListWidgetItem(QString::fromStdString(image.image_id) + " \u2014 " +
                                      QCoreApplication::translate("state", state.toUtf8().constData()));
     item->setData(kDatasetRole, QString::fromStdString(image.dataset_id));
     item->setData(kImageRole, QString::fromStdString(image.image_id));
-    item->setData(Qt::UserRole + 2, done);
+    item->setData(kDoneRole, done);
     item->setData(kStateRole, state);
     item->setIcon(thumbnail(image));
     m_images->addItem(item);
@@ -524,8 +524,7 @@ void MainWindow::showSelectedImage() {
   if (m_session && m_session->isRecording()) return;
   // The image's narratives, newest first, for review.
   std::vector<std::pair<std::int64_t, QString>> entries;
-  for (const auto& n : m_store->list_narratives()) {
-    if (n.dataset_id != dataset_id || n.image_id != image_id) continue;
+  for (const auto& n : m_store->list_narratives(dataset_id, image_id)) {
     const auto status = core::to_string(n.status);
     entries.emplace_back(n.id,
                          tr("#%1 by annotator %2, %3")
@@ -604,15 +603,13 @@ void MainWindow::startRetrace() {
   // The caption to re-trace: the image's latest narrative's.
   const std::string dataset_id = item->data(kDatasetRole).toString().toStdString();
   const std::string image_id = item->data(kImageRole).toString().toStdString();
-  std::optional<core::NarrativeEntry> latest;
-  for (const auto& n : m_store->list_narratives())
-    if (n.dataset_id == dataset_id && n.image_id == image_id && (!latest || n.id > latest->id)) latest = n;
-  if (!latest) {
+  const auto narratives = m_store->list_narratives(dataset_id, image_id);
+  if (narratives.empty()) {
     statusBar()->showMessage(
         tr("This image has no caption to re-trace: import one or record Type and Point"));
     return;
   }
-  const std::string caption = m_store->load_narrative(latest->id).caption;
+  const std::string caption = m_store->load_narrative(narratives.back().id).caption;
   std::vector<std::string> words;
   for (const auto word : core::split_ascii_whitespace(caption)) words.emplace_back(word);
   try {

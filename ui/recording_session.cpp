@@ -55,8 +55,8 @@ core::Narrative RecordingSession::resume(std::int64_t journal_id) {
 
 void RecordingSession::addPointer(QPointF image_pos) {
   if (!m_journal) return;
-  if (m_capture.add(image_pos.x(), image_pos.y(), elapsed()))
-    Q_EMIT traceChanged(m_capture.segments().back().back().t);
+  const double t = elapsed();
+  if (m_capture.add(image_pos.x(), image_pos.y(), t)) Q_EMIT traceChanged(t);
 }
 
 void RecordingSession::pointerLeft() {

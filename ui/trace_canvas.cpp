@@ -103,7 +103,6 @@ void TraceCanvas::setTrace(const std::vector<core::TraceSegment>* segments, doub
 void TraceCanvas::setWordFocus(std::vector<double> heatmap, int grid,
                                std::vector<core::TracePoint> word_trace) {
   m_heatmap = std::move(heatmap);
-  m_grid = grid;
   m_word_trace = std::move(word_trace);
   m_heat_image = QImage();
   if (!m_heatmap.empty() && grid > 0 && m_heatmap.size() == static_cast<std::size_t>(grid) * grid) {

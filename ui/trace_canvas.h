@@ -91,7 +91,6 @@ class TraceCanvas : public QWidget {
   QPointF m_pan;                        // widget pixels
   std::optional<QPointF> m_pan_anchor;  // during a middle-button drag
   std::vector<double> m_heatmap;
-  int m_grid = 0;
   QImage m_heat_image;
   std::vector<core::TracePoint> m_word_trace;
 };
