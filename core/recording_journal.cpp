@@ -1,5 +1,6 @@
 #include "core/recording_journal.h"
 
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <stdexcept>
@@ -7,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/audio_file.h"
 #include "core/sqlite.h"
 #include "core/utc_time.h"
 
@@ -78,6 +80,16 @@ RecordingJournal RecordingJournal::begin(ProjectStore& store, std::string_view d
   insert.bind_int64(1, image_ref).bind_int64(2, annotator_id).bind_text(3, to_string(mode)).bind_text(4, now);
   insert.run();
   const std::int64_t id = db.last_insert_rowid();
+  if (mode == RecordingMode::speak_and_point) {
+    // Unique even if SQLite hands out a finished journal's id again: the
+    // start time is part of the name.
+    std::string stamp;
+    for (const char c : now)
+      if (std::isdigit(static_cast<unsigned char>(c))) stamp += c;
+    Statement voice(db, "UPDATE recordings SET voice_recording = ?2 WHERE id = ?1");
+    voice.bind_int64(1, id).bind_text(2, "audio/recording-" + std::to_string(id) + "-" + stamp + ".wav");
+    voice.run();
+  }
   transaction.commit();
   return RecordingJournal(store, id, mode, 0, 0);
 }
@@ -150,18 +162,15 @@ void RecordingJournal::append(std::span<const JournalPoint> points) {
 }
 
 void RecordingJournal::set_caption(const std::string& caption,
-                                   const std::vector<TimedUtterance>& timed_caption,
-                                   const std::string& voice_recording) {
+                                   const std::vector<TimedUtterance>& timed_caption) {
   check_open("set_caption");
   auto& db = m_store->database();
-  Statement update(db,
-                   "UPDATE recordings SET caption = ?2, timed_caption_json = ?3, voice_recording = ?4, "
-                   "updated_at = ?5 WHERE id = ?1");
+  Statement update(
+      db, "UPDATE recordings SET caption = ?2, timed_caption_json = ?3, updated_at = ?4 WHERE id = ?1");
   update.bind_int64(1, m_id)
       .bind_text(2, caption)
       .bind_text(3, timed_caption_json(timed_caption))
-      .bind_text(4, voice_recording)
-      .bind_text(5, utc_now());
+      .bind_text(4, utc_now());
   update.run();
   if (db.changes() == 0) no_recording(m_id);
 }
@@ -198,11 +207,26 @@ Narrative RecordingJournal::narrative() const {
   return n;
 }
 
+std::optional<std::filesystem::path> RecordingJournal::voice_file() const {
+  if (m_mode != RecordingMode::speak_and_point) return std::nullopt;
+  Statement row(m_store->database(), "SELECT voice_recording FROM recordings WHERE id = ?1");
+  row.bind_int64(1, m_id);
+  if (!row.step()) no_recording(m_id);
+  const std::string name = row.column_text(0);
+  if (name.empty()) return std::nullopt;
+  return m_store->folder() / name;
+}
+
 std::int64_t RecordingJournal::finish(const Narrative& narrative, NarrativeStatus status) {
   check_open("finish");
+  const auto voice = voice_file();
   auto& db = m_store->database();
   Transaction transaction(db);
   const std::int64_t id = m_store->add_narrative(narrative, status);  // a savepoint inside this transaction
+  if (voice && std::filesystem::exists(*voice)) {
+    const AudioInfo audio = probe_audio(*voice);
+    m_store->add_audio_recording(id, *voice, audio.sample_rate, audio.channels, audio.duration());
+  }
   Statement remove(db, "DELETE FROM recordings WHERE id = ?1");
   remove.bind_int64(1, m_id);
   remove.run();
@@ -214,11 +238,15 @@ std::int64_t RecordingJournal::finish(const Narrative& narrative, NarrativeStatu
 
 void RecordingJournal::discard() {
   check_open("discard");
+  const auto voice = voice_file();
   auto& db = m_store->database();
   Statement remove(db, "DELETE FROM recordings WHERE id = ?1");
   remove.bind_int64(1, m_id);
   remove.run();
   m_closed = true;
+  // The voice belongs to the journal alone; nothing else refers to it now.
+  std::error_code ignored;
+  if (voice) std::filesystem::remove(*voice, ignored);
 }
 
 std::vector<RecordingSummary> unfinished_recordings(const ProjectStore& store) {

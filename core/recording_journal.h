@@ -8,6 +8,8 @@
 // which unfinished_recordings() lists for recovery.
 
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -54,6 +56,8 @@ class RecordingJournal {
  public:
   // Starts a journal for a recording of an image the project holds. Throws
   // std::invalid_argument naming the image if the project does not hold it.
+  // A speak and point journal names its voice recording at once, a new WAV
+  // under the project's audio/ folder (voice_file()).
   static RecordingJournal begin(ProjectStore& store, std::string_view dataset_id, std::string_view image_id,
                                 std::int64_t annotator_id, RecordingMode mode);
   // Reopens an interrupted recording to continue or finish it. Throws
@@ -67,10 +71,12 @@ class RecordingJournal {
   // coordinate and time must be finite: std::invalid_argument otherwise, and
   // nothing of the call is written.
   void append(std::span<const JournalPoint> points);
-  // Replaces the caption so far and its word times (and the name of the voice
-  // recording, for speak and point) in one transaction.
-  void set_caption(const std::string& caption, const std::vector<TimedUtterance>& timed_caption,
-                   const std::string& voice_recording = {});
+  // Replaces the caption so far and its word times in one transaction.
+  void set_caption(const std::string& caption, const std::vector<TimedUtterance>& timed_caption);
+
+  // The voice recording's file (absolute) for speak and point; nullopt in
+  // the other modes.
+  std::optional<std::filesystem::path> voice_file() const;
 
   // What the journal holds, as a narrative: ids, annotator, caption, word
   // times, voice recording and the trace by segment.
@@ -78,8 +84,12 @@ class RecordingJournal {
 
   // Adds `narrative` to the project and deletes the journal, in one
   // transaction; returns the narrative's id. The journal is closed after it.
+  // A speak and point recording's voice file, if it exists, is registered
+  // with the narrative (ProjectStore::audio_recordings) in the same
+  // transaction.
   std::int64_t finish(const Narrative& narrative, NarrativeStatus status = NarrativeStatus::draft);
-  // Deletes the journal and its points; the journal is closed after it.
+  // Deletes the journal and its points, and a speak and point recording's
+  // voice file; the journal is closed after it.
   void discard();
 
  private:

@@ -10,6 +10,9 @@ bash scripts/setup.sh
 bash scripts/build.sh
 # Offscreen Qt for GUI tests; torch and OpenBLAS get both cores.
 export QT_QPA_PLATFORM=offscreen
+# A private sound server with a tone for a microphone, for the real audio path.
+eval "$(bash scripts/sound-server.sh start)"
+trap 'bash scripts/sound-server.sh stop' EXIT
 (cd build && ctest --output-on-failure -j "$(nproc)")
 
 if [ "${1:-}" != "--quick" ]; then

@@ -8,18 +8,22 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QAudioDevice>
 #include <QComboBox>
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMediaDevices>
 #include <QMessageBox>
 #include <QMouseEvent>
 #include <QPalette>
+#include <QPlainTextEdit>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStatusBar>
 #include <QTest>
+#include <QToolBar>
 
 #include <cmath>
 #include <filesystem>
@@ -32,22 +36,29 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/audio_file.h"
 #include "core/project_store.h"
 #include "core/recording_journal.h"
 #include "core/synthetic.h"
 #include "qt_test_support.h"
 #include "test_support.h"
+#include "ui/audio_playback.h"
 #include "ui/caption_typing.h"
 #include "ui/karaoke_caption.h"
+#include "ui/level_meter.h"
 #include "ui/review_panel.h"
+#include "ui/speak_and_point_panel.h"
+#include "ui/tap_along.h"
 #include "ui/trace_canvas.h"
 #include "ui/word_timeline.h"
 
 namespace {
 
 using namespace loctex;
+using loctex::testing::FakeMicrophone;
 using loctex::testing::TempDir;
 namespace fs = std::filesystem;
+using Step = ui::SpeakAndPointPanel::Step;
 
 // A project at `project` holding one plain image, demo/img (made before a
 // child process forks, so it never needs a QApplication for it).
@@ -103,8 +114,27 @@ class main_window_test : public ::testing::Test {
     }
   }
 
+  // The window's microphone becomes one the test speaks into (m_microphone
+  // while it is open), and its playback runs on m_now too.
+  void use_fake_microphone(ui::MainWindow& w) {
+    w.setMicrophoneFactory([this] {
+      auto microphone = std::make_unique<FakeMicrophone>(16000);
+      m_microphone = microphone.get();
+      return microphone;
+    });
+    w.speakAndPoint()->playback()->setClock([this] { return m_now; });
+    w.review()->voice()->setClock([this] { return m_now; });
+  }
+  std::vector<fs::path> voices() const {
+    std::vector<fs::path> files;
+    if (fs::exists(m_dir / "project/audio"))
+      for (const auto& entry : fs::directory_iterator(m_dir / "project/audio")) files.push_back(entry.path());
+    return files;
+  }
+
   TempDir m_dir;
   double m_now = 0;
+  FakeMicrophone* m_microphone = nullptr;
 };
 
 TEST_F(main_window_test, type_and_point_records_a_narrative_from_mouse_and_keys) {
@@ -245,6 +275,179 @@ TEST_F(main_window_test, an_interrupted_recording_continues_where_it_stopped) {
   EXPECT_TRUE(core::unfinished_recordings(store).empty());
 }
 
+TEST_F(main_window_test, speak_and_point_records_voice_and_trace_then_transcript_and_tapped_word_times) {
+  ui::MainWindow w;
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
+  w.setRecordingClock([this] { return m_now; });
+  use_fake_microphone(w);
+  w.imageList()->setCurrentRow(0);
+  w.action("speak-and-point")->trigger();
+  ASSERT_TRUE(w.session()->isRecording());
+  ASSERT_NE(m_microphone, nullptr);
+  EXPECT_EQ(w.speakAndPoint()->step(), Step::speaking);
+  EXPECT_EQ(w.action("stop-recording")->text(), "&Stop Speaking");
+  // One second of voice with a click at 0.5 s, while pointing.
+  std::vector<std::int16_t> voice(16000, 0);
+  voice[8000] = 20000;
+  m_microphone->say(voice);
+  EXPECT_GT(w.speakAndPoint()->levelMeter()->fill(), 0.9);
+  for (int i = 0; i < 5; ++i) move_to(w, 0.2 + 0.1 * i, 0.5, 0.1 * (i + 1));
+  m_now = 1.0;
+  w.action("stop-recording")->trigger();  // speaking ends: type what was said
+  EXPECT_EQ(w.speakAndPoint()->step(), Step::transcribing);
+  EXPECT_EQ(w.action("stop-recording")->text(), "&Done Typing");
+  EXPECT_TRUE(w.action("play-recording")->isEnabled());
+  EXPECT_TRUE(w.speakAndPoint()->playback()->isPlaying());
+  // The trace replays with the voice: 0.3 s into it, the pointer is where it was at 0.3 s.
+  m_now = 1.3;
+  EXPECT_TRUE(QTest::qWaitFor(
+      [&] { return w.canvas()->pointer() && std::abs(w.canvas()->pointer()->x() - 0.4) < 1e-9; }, 2000));
+  move_to(w, 0.9, 0.9, 1.2);  // no longer captured
+  EXPECT_EQ(w.session()->capture().points(), 5);
+  w.action("play-recording")->trigger();  // F9 pauses
+  EXPECT_FALSE(w.speakAndPoint()->playback()->isPlaying());
+  QTest::keyClicks(w.speakAndPoint()->transcriptEdit(), "a red circle");
+  w.session()->flush();
+  {
+    auto store = core::ProjectStore::open(project().toStdString());
+    EXPECT_EQ(core::unfinished_recordings(store).at(0).caption, "a red circle");  // saved as typed
+  }
+  m_now = 2.0;
+  w.action("stop-recording")->trigger();  // typing ends: tap along from the start
+  ASSERT_EQ(w.speakAndPoint()->step(), Step::tapping);
+  EXPECT_EQ(w.action("stop-recording")->text(), "&Stop and Save");
+  for (const double t : {0.125, 0.375, 0.625}) {  // binary fractions: 2.0 + t - 2.0 is exact
+    m_now = 2.0 + t;
+    QTest::keyClick(w.speakAndPoint()->tapAlong(), Qt::Key_Space);
+  }
+  w.action("stop-recording")->trigger();
+  ASSERT_FALSE(w.session()->isRecording());
+
+  auto store = core::ProjectStore::open(project().toStdString());
+  EXPECT_TRUE(core::unfinished_recordings(store).empty());
+  const auto entries = store.list_narratives();
+  ASSERT_EQ(entries.size(), 1u);
+  const auto n = store.load_narrative(entries[0].id);
+  EXPECT_EQ(n.caption, "a red circle");
+  EXPECT_EQ(n.timed_caption, (std::vector<core::TimedUtterance>{
+                                 {"a", 0.125, 0.375}, {"red", 0.375, 0.625}, {"circle", 0.625, 1.0}}));
+  ASSERT_EQ(n.traces.size(), 1u);
+  EXPECT_EQ(n.traces[0].size(), 5u);
+  EXPECT_EQ(n.traces[0].back().t, 0.5);
+  // The voice is in the project, referenced as LN references voices.
+  EXPECT_TRUE(n.voice_recording.starts_with("audio/recording-")) << n.voice_recording;
+  const auto audio = store.audio_recordings(entries[0].id);
+  ASSERT_EQ(audio.size(), 1u);
+  EXPECT_EQ(audio[0].path, n.voice_recording);
+  EXPECT_EQ(audio[0].sample_rate, 16000);
+  EXPECT_DOUBLE_EQ(audio[0].duration_s, 1.0);
+  const auto clip = core::read_audio(m_dir / "project" / n.voice_recording);
+  EXPECT_EQ(clip.samples, voice);
+
+  // Review plays the voice with the replay, on one clock.
+  ASSERT_EQ(w.review()->narrativeId(), entries[0].id);
+  ASSERT_TRUE(w.review()->voice()->loaded());
+  m_now = 10;
+  w.review()->seek(0.2);
+  w.action("play")->trigger();
+  EXPECT_TRUE(w.review()->voice()->isPlaying());
+  EXPECT_DOUBLE_EQ(w.review()->voice()->position(), 0.2);
+  m_now = 10.5;
+  w.review()->seek(0.4);  // scrubbing while playing moves the voice too
+  EXPECT_DOUBLE_EQ(w.review()->voice()->position(), 0.4);
+  m_now = 10.8;
+  EXPECT_TRUE(QTest::qWaitFor([&] { return std::abs(w.review()->position() - 0.7) < 1e-9; }, 2000))
+      << w.review()->position();
+  EXPECT_EQ(w.review()->words()->current(), 2);  // "circle", from 0.625 s
+  w.action("play")->trigger();
+  EXPECT_FALSE(w.review()->voice()->isPlaying());
+}
+
+TEST_F(main_window_test, without_a_microphone_speak_and_point_says_so_and_keeps_nothing) {
+  ui::MainWindow w;
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
+  if (QMediaDevices::audioInputs().isEmpty()) {
+    // The system's own input, as the app uses it: none on this machine.
+    w.imageList()->setCurrentRow(0);
+    w.action("speak-and-point")->trigger();
+    EXPECT_TRUE(
+        w.statusBar()->currentMessage().startsWith("Cannot record your voice: no microphone was found"))
+        << w.statusBar()->currentMessage().toStdString();
+    EXPECT_FALSE(w.session()->isRecording());
+  }
+  w.setMicrophoneFactory(
+      [] { return std::make_unique<FakeMicrophone>(16000, "the microphone \"USB\" could not be opened"); });
+  w.imageList()->setCurrentRow(1);
+  w.action("speak-and-point")->trigger();
+  const QString message = w.statusBar()->currentMessage();
+  EXPECT_TRUE(message.contains("could not be opened")) << message.toStdString();
+  EXPECT_TRUE(message.contains("Type and Point (Ctrl+T) records without a microphone"))
+      << message.toStdString();
+  EXPECT_FALSE(w.session()->isRecording());
+  EXPECT_TRUE(w.action("speak-and-point")->isEnabled());
+  auto store = core::ProjectStore::open(project().toStdString());
+  EXPECT_TRUE(core::unfinished_recordings(store).empty());
+  EXPECT_TRUE(voices().empty());
+}
+
+TEST_F(main_window_test, discarding_speak_and_point_deletes_its_voice) {
+  ui::MainWindow w;
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
+  w.setRecordingClock([this] { return m_now; });
+  use_fake_microphone(w);
+  w.imageList()->setCurrentRow(0);
+  w.action("speak-and-point")->trigger();
+  m_microphone->say(std::vector<std::int16_t>(1600, 7));
+  ASSERT_EQ(voices().size(), 1u);
+  w.action("discard-recording")->trigger();
+  EXPECT_FALSE(w.session()->isRecording());
+  EXPECT_EQ(w.speakAndPoint()->step(), Step::idle);
+  EXPECT_TRUE(voices().empty());
+  auto store = core::ProjectStore::open(project().toStdString());
+  EXPECT_TRUE(core::unfinished_recordings(store).empty());
+}
+
+TEST_F(main_window_test, an_interrupted_speak_and_point_recording_goes_on_with_its_transcript) {
+  {
+    ui::MainWindow w;
+    ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
+    w.setRecordingClock([this] { return m_now; });
+    use_fake_microphone(w);
+    w.imageList()->setCurrentRow(1);
+    w.action("speak-and-point")->trigger();
+    m_microphone->say(std::vector<std::int16_t>(32000, 3));
+    move_to(w, 0.5, 0.5, 0.4);
+    m_now = 2.0;
+    w.action("stop-recording")->trigger();
+    QTest::keyClicks(w.speakAndPoint()->transcriptEdit(), "a blue");
+    w.close();  // as if the app went away: the journal and the voice stay
+  }
+  ui::MainWindow w;
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
+  w.setRecordingClock([this] { return m_now; });
+  use_fake_microphone(w);
+  auto store = core::ProjectStore::open(project().toStdString());
+  const auto open = core::unfinished_recordings(store);
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].mode, core::RecordingMode::speak_and_point);
+  ASSERT_TRUE(w.recoverRecording(open[0].id, ui::MainWindow::Recovery::resume));
+  EXPECT_EQ(w.speakAndPoint()->step(), Step::transcribing);
+  EXPECT_EQ(w.speakAndPoint()->transcriptEdit()->toPlainText(), "a blue");
+  EXPECT_DOUBLE_EQ(w.speakAndPoint()->duration(), 2.0);
+  move_to(w, 0.1, 0.1, 3.0);  // speaking is over: not captured
+  QTest::keyClicks(w.speakAndPoint()->transcriptEdit(), " square");
+  w.action("stop-recording")->trigger();
+  w.action("stop-recording")->trigger();  // saved without tapping: the words share the two seconds
+  ASSERT_FALSE(w.session()->isRecording());
+  const auto n = store.load_narrative(store.list_narratives().at(0).id);
+  EXPECT_EQ(n.caption, "a blue square");
+  ASSERT_EQ(n.timed_caption.size(), 3u);
+  EXPECT_DOUBLE_EQ(n.timed_caption[1].start_time, 2.0 * 1 / 11);
+  EXPECT_DOUBLE_EQ(n.timed_caption[2].end_time, 2.0);
+  EXPECT_EQ(n.traces, (std::vector<core::TraceSegment>{{{0.5, 0.5, 0.4}}}));
+  EXPECT_EQ(store.audio_recordings(store.list_narratives().at(0).id).size(), 1u);
+}
+
 TEST_F(main_window_test, discard_keeps_nothing_and_every_action_has_a_shortcut) {
   ui::MainWindow w;
   w.show();
@@ -263,6 +466,7 @@ TEST_F(main_window_test, discard_keeps_nothing_and_every_action_has_a_shortcut) 
                            "import",
                            "export-all",
                            "export-accepted",
+                           "speak-and-point",
                            "type-and-point",
                            "retrace",
                            "retrace-faster",
@@ -276,6 +480,9 @@ TEST_F(main_window_test, discard_keeps_nothing_and_every_action_has_a_shortcut) 
                            "zoom-in",
                            "zoom-out",
                            "zoom-fit",
+                           "play-recording",
+                           "skip-back",
+                           "skip-forward",
                            "stop-recording",
                            "discard-recording",
                            "shortcuts",
@@ -284,6 +491,13 @@ TEST_F(main_window_test, discard_keeps_nothing_and_every_action_has_a_shortcut) 
     EXPECT_FALSE(w.action(name)->shortcut().isEmpty()) << name;
   }
   EXPECT_EQ(w.action("shortcuts")->shortcut(), QKeySequence(QKeySequence::HelpContents));
+  // The frequent ones are on the toolbar too, their keys in the tooltip.
+  auto* tools = w.findChild<QToolBar*>("main-toolbar");
+  ASSERT_NE(tools, nullptr);
+  for (const char* name : {"speak-and-point", "type-and-point", "retrace", "stop-recording",
+                           "discard-recording", "play", "accept", "reject", "undo", "redo"})
+    EXPECT_TRUE(tools->actions().contains(w.action(name))) << name;
+  EXPECT_EQ(w.action("speak-and-point")->toolTip(), "Speak and Point (Ctrl+R)");
   EXPECT_FALSE(w.openProject(QString::fromStdString((m_dir / "nowhere").string())));
   EXPECT_TRUE(w.hasProject());  // the open project stays
 }
@@ -621,6 +835,64 @@ TEST(main_window_kill_test, a_window_killed_mid_recording_leaves_everything_flus
   EXPECT_EQ(store.narrative_count(), 0u);
 }
 
+// The same for Speak and Point: the voice said before the kill is in its
+// WAV, whole and playable, beside the journal's trace.
+TEST(main_window_kill_test, a_window_killed_while_speaking_leaves_its_voice_playable) {
+  TempDir dir;
+  const fs::path project = dir / "project";
+  ASSERT_NO_FATAL_FAILURE(make_one_image_project(dir.path(), project));
+  std::vector<std::int16_t> voice(24000);
+  for (std::size_t i = 0; i < voice.size(); ++i) voice[i] = static_cast<std::int16_t>((i * 37) % 2000 - 1000);
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(ready[0]);
+    loctex::testing::qt_app();
+    use_settings_in(dir.path());
+    ui::MainWindow w;
+    if (!w.openProject(QString::fromStdString(project.string()))) ::_exit(2);
+    double now = 0;
+    w.setRecordingClock([&now] { return now; });
+    FakeMicrophone* microphone = nullptr;
+    w.setMicrophoneFactory([&microphone] {
+      auto made = std::make_unique<FakeMicrophone>(16000);
+      microphone = made.get();
+      return made;
+    });
+    w.imageList()->setCurrentRow(0);
+    w.action("speak-and-point")->trigger();
+    if (!microphone) ::_exit(3);
+    for (int i = 0; i < 12; ++i) {
+      now = i / 8.0;
+      loctex::testing::move_pointer(*w.canvas(), {0.3, 0.2 + 0.05 * i});
+      microphone->say(std::span(voice).subspan(static_cast<std::size_t>(i) * 2000, 2000));
+    }
+    QSignalSpy flushed(w.session(), &ui::RecordingSession::flushed);
+    if (!flushed.wait(10000)) ::_exit(4);
+    const char byte = 1;
+    if (::write(ready[1], &byte, 1) != 1) ::_exit(5);
+    for (;;) ::pause();  // killed here, still speaking
+  }
+  ::close(ready[1]);
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1) << "the recording child died before it flushed";
+  ::close(ready[0]);
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  auto store = core::ProjectStore::open(project);
+  const auto open = core::unfinished_recordings(store);
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].mode, core::RecordingMode::speak_and_point);
+  EXPECT_EQ(open[0].points, 12);
+  const auto file = core::RecordingJournal::resume(store, open[0].id).voice_file().value();
+  EXPECT_EQ(core::read_audio(file).samples, voice);
+}
+
 TEST_F(main_window_test, the_annotator_id_is_a_setting_asked_for_in_a_dialog_and_remembered) {
   ui::MainWindow w;
   ASSERT_NO_FATAL_FAILURE(show_with_project(w, {800, 500}));
@@ -697,6 +969,36 @@ TEST(main_window_hidpi_test, at_twice_the_pixels_the_window_draws_sharp_and_reco
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status)) << "the child died of a signal";
   EXPECT_EQ(WEXITSTATUS(status), 0) << "2: no window or project, 3: not drawn at 2x, 4: wrong coordinates";
+}
+
+TEST_F(main_window_test, screenshot_of_speak_and_point_tapping_words_as_the_voice_plays) {
+  ui::MainWindow w;
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {960, 640}));
+  w.setRecordingClock([this] { return m_now; });
+  use_fake_microphone(w);
+  w.imageList()->setCurrentRow(0);
+  w.action("speak-and-point")->trigger();
+  for (int i = 0; i <= 120; ++i) {
+    const double a = 6.2831853 * i / 90;
+    move_to(w, 0.5 + 0.25 * std::cos(a), 0.5 + 0.33 * std::sin(a), i / 30.0);
+  }
+  m_microphone->say(std::vector<std::int16_t>(16000 * 4, 0));
+  w.action("stop-recording")->trigger();
+  QTest::keyClicks(w.speakAndPoint()->transcriptEdit(), "a large red circle in the middle of a grey image");
+  m_now = 10;
+  w.action("stop-recording")->trigger();
+  for (const double t : {0.2, 0.5, 0.9, 1.3, 1.8}) {
+    m_now = 10 + t;
+    QTest::keyClick(w.speakAndPoint()->tapAlong(), Qt::Key_Space);
+  }
+  m_now = 11.9;  // 1.9 s into the voice: "in" is heard, the pointer is where it was then (sample 57)
+  const double x = 0.5 + 0.25 * std::cos(6.2831853 * 57 / 90);
+  EXPECT_TRUE(QTest::qWaitFor(
+      [&] { return w.canvas()->pointer() && std::abs(w.canvas()->pointer()->x() - x) < 1e-3; }, 2000));
+  EXPECT_TRUE(QTest::qWaitFor([&] { return w.speakAndPoint()->tapAlong()->words()->current() == 4; }, 2000));
+  EXPECT_EQ(w.grab().size(), QSize(960, 640));
+  EXPECT_TRUE(loctex::testing::save_screenshot(w, "main_window_speak_and_point"));
+  w.action("discard-recording")->trigger();
 }
 
 TEST_F(main_window_test, screenshot_of_the_window_during_a_recording) {

@@ -17,6 +17,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "core/audio_file.h"
 #include "core/project_store.h"
 #include "core/sqlite.h"
 #include "test_support.h"
@@ -133,13 +134,15 @@ TEST_F(recording_journal_test, discard_removes_the_journal_and_its_points) {
 
 TEST_F(recording_journal_test, a_recording_resumed_after_a_restart_goes_on_where_it_stopped) {
   std::int64_t id = 0;
+  fs::path voice;
   {
     auto store = ProjectStore::open(project());
     auto journal = RecordingJournal::begin(store, "set", "img1", 3, RecordingMode::speak_and_point);
     journal.append(points(0, 3, 0.0));
     journal.append(points(1, 2, 0.4));
-    journal.set_caption("", {}, "audio/take.wav");
+    journal.set_caption("a", {{"a", 0.0, 0.4}});
     id = journal.id();
+    voice = journal.voice_file().value();
   }  // the app went away without finishing
   auto store = ProjectStore::open(project());
   const auto open = unfinished_recordings(store);
@@ -154,11 +157,49 @@ TEST_F(recording_journal_test, a_recording_resumed_after_a_restart_goes_on_where
   journal.append(points(1, 2, 0.8));
   journal.append(points(2, 1, 1.2));
   const Narrative n = journal.narrative();
-  EXPECT_EQ(n.voice_recording, "audio/take.wav");
+  // Its voice recording keeps the name the journal gave it at the start.
+  EXPECT_EQ(project() / n.voice_recording, voice);
+  EXPECT_EQ(n.caption, "a");
   ASSERT_EQ(n.traces.size(), 3u);
   EXPECT_EQ(n.traces[1].size(), 4u);
   EXPECT_EQ(n.traces[2].size(), 1u);
   EXPECT_EQ(unfinished_recordings(store)[0].points, 8);
+}
+
+TEST_F(recording_journal_test, speak_and_point_names_a_voice_file_that_finish_registers_and_discard_removes) {
+  auto store = ProjectStore::open(project());
+  auto typed = RecordingJournal::begin(store, "set", "img1", 3, RecordingMode::type_and_point);
+  EXPECT_EQ(typed.voice_file(), std::nullopt);
+  typed.discard();
+
+  auto spoken = RecordingJournal::begin(store, "set", "img1", 3, RecordingMode::speak_and_point);
+  auto again = RecordingJournal::begin(store, "set", "img1", 4, RecordingMode::speak_and_point);
+  const fs::path voice = spoken.voice_file().value();
+  EXPECT_EQ(voice.parent_path(), project() / "audio");
+  EXPECT_EQ(voice.extension(), ".wav");
+  EXPECT_NE(voice, again.voice_file().value());  // every recording its own file
+  {
+    WavWriter writer(voice, 16000);
+    writer.write_silence(24000);
+  }
+  spoken.append(points(0, 3, 0.0));
+  spoken.set_caption("a dog", {{"a", 0.0, 0.5}, {"dog", 0.5, 1.5}});
+  const std::int64_t id = spoken.finish(spoken.narrative());
+  const Narrative stored = store.load_narrative(id);
+  EXPECT_EQ(project() / stored.voice_recording, voice);  // relative to the project, as LN names voices
+  const auto audio = store.audio_recordings(id);
+  ASSERT_EQ(audio.size(), 1u);
+  EXPECT_EQ(audio[0].path, stored.voice_recording);
+  EXPECT_EQ(audio[0].sample_rate, 16000);
+  EXPECT_EQ(audio[0].channels, 1);
+  EXPECT_DOUBLE_EQ(audio[0].duration_s, 1.5);
+
+  const fs::path dropped = again.voice_file().value();
+  { WavWriter(dropped, 16000).write_silence(100); }
+  ASSERT_TRUE(fs::exists(dropped));
+  again.discard();
+  EXPECT_FALSE(fs::exists(dropped));
+  EXPECT_TRUE(fs::exists(voice));
 }
 
 TEST_F(recording_journal_test, bad_input_is_refused_with_what_is_wrong) {

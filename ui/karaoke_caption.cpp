@@ -16,6 +16,7 @@ KaraokeCaption::KaraokeCaption(QWidget* parent) : QWidget(parent) {
 void KaraokeCaption::setWords(const QStringList& words) {
   m_words = words;
   m_current = -1;
+  m_underlined.clear();
   layoutWords();
   update();
 }
@@ -53,6 +54,11 @@ void KaraokeCaption::setCurrent(int index) {
   update();
 }
 
+void KaraokeCaption::setUnderlined(const QList<bool>& underlined) {
+  m_underlined = underlined;
+  update();
+}
+
 void KaraokeCaption::paintEvent(QPaintEvent*) {
   QPainter painter(this);
   painter.fillRect(rect(), palette().base());
@@ -67,6 +73,7 @@ void KaraokeCaption::paintEvent(QPaintEvent*) {
                                                      : palette().text().color());
     }
     painter.drawText(r.left(), r.top() + metrics.ascent(), m_words[i]);
+    if (m_underlined.value(i)) painter.drawLine(r.left(), r.bottom(), r.right(), r.bottom());
   }
 }
 

@@ -20,6 +20,8 @@ class KaraokeCaption : public QWidget {
   // The highlighted word; -1 for none (before the start or after the end).
   void setCurrent(int index);
   int current() const { return m_current; }
+  // Words drawn underlined (tap-along's tapped words); index by word.
+  void setUnderlined(const QList<bool>& underlined);
   // Where word `index` was last drawn, in widget pixels; empty if not drawn.
   QRect wordRect(int index) const { return m_rects.value(index); }
 
@@ -36,6 +38,7 @@ class KaraokeCaption : public QWidget {
  private:
   QStringList m_words;
   int m_current = -1;
+  QList<bool> m_underlined;
   QList<QRect> m_rects;  // per word, from the last layout
   void layoutWords();
 };

@@ -24,6 +24,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTimer>
+#include <QToolBar>
 #include <QUndoStack>
 #include <QVBoxLayout>
 
@@ -32,12 +33,16 @@
 #include <limits>
 #include <stdexcept>
 
+#include "core/audio_file.h"
 #include "core/recording_journal.h"
 #include "core/words.h"
+#include "ui/audio_playback.h"
 #include "ui/caption_typing.h"
 #include "ui/karaoke_caption.h"
+#include "ui/microphone.h"
 #include "ui/review_commands.h"
 #include "ui/review_panel.h"
+#include "ui/speak_and_point_panel.h"
 #include "ui/trace_canvas.h"
 
 namespace loctex::ui {
@@ -89,6 +94,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   m_caption_stack->addWidget(m_karaoke);
   m_review = new ReviewPanel(m_canvas);
   m_caption_stack->addWidget(m_review);
+  m_speak = new SpeakAndPointPanel;
+  m_caption_stack->addWidget(m_speak);
+  connect(m_speak, &SpeakAndPointPanel::wordsChanged, this, [this] {
+    if (m_session && m_session->isRecording())
+      m_session->setCaption(m_speak->transcript(), m_speak->timedWords());
+  });
+  connect(m_speak, &SpeakAndPointPanel::failed, this,
+          [this](const QString& message) { statusBar()->showMessage(message); });
+  m_microphone_factory = [] { return std::make_unique<SystemMicrophone>(); };
+  m_spoken_timer = new QTimer(this);
+  m_spoken_timer->setInterval(33);
+  connect(m_spoken_timer, &QTimer::timeout, this, &MainWindow::showSpokenTrace);
   connect(m_review, &ReviewPanel::narrativeChosen, this, &MainWindow::reviewNarrative);
   connect(m_review, &ReviewPanel::editRefused, this,
           [this](const QString& why) { statusBar()->showMessage(why); });
@@ -249,6 +266,8 @@ void MainWindow::createActions() {
           this, [this] { setReviewStatus(core::NarrativeStatus::rejected); });
 
   QMenu* record = menuBar()->addMenu(tr("&Record"));
+  connect(makeAction(record, "speak-and-point", tr("&Speak and Point"), QKeySequence(tr("Ctrl+R"))),
+          &QAction::triggered, this, &MainWindow::startSpeakAndPoint);
   connect(makeAction(record, "type-and-point", tr("&Type and Point"), QKeySequence(tr("Ctrl+T"))),
           &QAction::triggered, this, &MainWindow::startTypeAndPoint);
   connect(makeAction(record, "retrace", tr("&Re-trace Caption"), QKeySequence(tr("Ctrl+Shift+T"))),
@@ -258,6 +277,14 @@ void MainWindow::createActions() {
   connect(makeAction(record, "retrace-slower", tr("Re-trace S&lower"), QKeySequence(tr("Ctrl+Down"))),
           &QAction::triggered, this, [this] { changeRetracePace(1 / 1.1); });
   record->addSeparator();
+  // Transcription players' keys (F9 play, F7/F8 back and forward), free while typing.
+  connect(makeAction(record, "play-recording", tr("&Play or Pause Recording"), QKeySequence(Qt::Key_F9)),
+          &QAction::triggered, m_speak, &SpeakAndPointPanel::togglePlayback);
+  connect(makeAction(record, "skip-back", tr("Skip &Back"), QKeySequence(Qt::Key_F7)), &QAction::triggered,
+          this, [this] { m_speak->skip(-SpeakAndPointPanel::kSkipSeconds); });
+  connect(makeAction(record, "skip-forward", tr("Skip F&orward"), QKeySequence(Qt::Key_F8)),
+          &QAction::triggered, this, [this] { m_speak->skip(SpeakAndPointPanel::kSkipSeconds); });
+  record->addSeparator();
   connect(makeAction(record, "stop-recording", tr("&Stop and Save"), QKeySequence(tr("Ctrl+Return"))),
           &QAction::triggered, this, &MainWindow::stopRecording);
   connect(makeAction(record, "discard-recording", tr("&Discard Recording"), QKeySequence(Qt::Key_Escape)),
@@ -266,6 +293,27 @@ void MainWindow::createActions() {
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   connect(makeAction(help, "shortcuts", tr("&Keyboard Shortcuts"), QKeySequence::HelpContents),
           &QAction::triggered, this, &MainWindow::showShortcuts);
+
+  // The frequent actions, also on a toolbar; text, since the platform may
+  // have no icon theme.
+  QToolBar* tools = addToolBar(tr("Record and Review"));
+  tools->setObjectName("main-toolbar");  // saveState() keeps toolbars by name
+  tools->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  tools->setMovable(false);
+  for (const char* name : {"speak-and-point", "type-and-point", "retrace", "", "stop-recording",
+                           "discard-recording", "", "play", "accept", "reject", "", "undo", "redo"}) {
+    if (*name == '\0')
+      tools->addSeparator();
+    else
+      tools->addAction(action(name));
+  }
+  for (const auto& [name, a] : m_actions) showKeysInToolTip(a);
+}
+
+void MainWindow::showKeysInToolTip(QAction* a) {
+  // As a menu shows the keys beside the text, so does the toolbar's tooltip.
+  const QString keys = a->shortcut().toString(QKeySequence::NativeText);
+  a->setToolTip(keys.isEmpty() ? a->text().remove('&') : tr("%1 (%2)").arg(a->text().remove('&'), keys));
 }
 
 bool MainWindow::openProject(const QString& folder) {
@@ -339,11 +387,17 @@ bool MainWindow::recoverRecording(std::int64_t journal_id, Recovery choice) {
       const auto summary = core::unfinished_recordings(*m_store);
       const auto it =
           std::find_if(summary.begin(), summary.end(), [&](const auto& r) { return r.id == journal_id; });
-      if (it != summary.end() && it->mode != core::RecordingMode::type_and_point) {
+      if (it != summary.end() && it->mode == core::RecordingMode::retrace) {
         statusBar()->showMessage(
-            tr("Only Type and Point recordings can be continued in this version; keep it "
-               "as a draft instead"));
+            tr("A re-trace cannot be continued (its pace would not match); keep it as a draft instead"));
         return false;
+      }
+      const bool spoken = it != summary.end() && it->mode == core::RecordingMode::speak_and_point;
+      std::filesystem::path voice;
+      if (spoken) {
+        // The voice must be readable before the journal is taken up again.
+        voice = core::RecordingJournal::resume(*m_store, journal_id).voice_file().value();
+        core::probe_audio(voice);
       }
       const core::Narrative so_far = m_session->resume(journal_id);
       for (int row = 0; row < m_images->count(); ++row) {
@@ -353,7 +407,20 @@ bool MainWindow::recoverRecording(std::int64_t journal_id, Recovery choice) {
           m_images->setCurrentRow(row);
       }
       m_canvas->setTrace(&m_session->capture().segments(), m_session->elapsed());
-      beginTyping(core::TypedCaption::from_words(so_far.timed_caption));
+      if (!spoken) {
+        beginTyping(core::TypedCaption::from_words(so_far.timed_caption));
+        return true;
+      }
+      m_session->endTrace();  // the speaking is over; its words are typed on
+      m_review->clear();
+      m_caption_stack->setCurrentWidget(m_speak);
+      m_images->setEnabled(false);
+      if (const QString why = m_speak->startTranscribing(voice, QString::fromStdString(so_far.caption));
+          !why.isEmpty())
+        statusBar()->showMessage(why);
+      replayWithVoice();
+      m_status_timer->start();
+      updateStatus();
       return true;
     }
     auto journal = core::RecordingJournal::resume(*m_store, journal_id);
@@ -425,6 +492,10 @@ long long MainWindow::exportNarratives(const QString& path, bool accepted_only) 
 void MainWindow::setRecordingClock(RecordingSession::Clock clock) {
   m_clock = std::move(clock);
   if (m_session) m_session->setClock(m_clock);
+}
+
+void MainWindow::setMicrophoneFactory(MicrophoneFactory factory) {
+  m_microphone_factory = std::move(factory);
 }
 
 void MainWindow::askAnnotatorId() {
@@ -547,6 +618,15 @@ void MainWindow::reviewNarrative(std::int64_t id) {
   if (!m_store || (m_session && m_session->isRecording())) return;
   try {
     m_review->load(id, m_store->load_narrative(id));
+    // The voice, where the project holds one, plays with the replay.
+    const auto audio = m_store->audio_recordings(id);
+    std::filesystem::path voice;
+    if (!audio.empty()) {
+      voice = audio.back().path;
+      if (voice.is_relative()) voice = m_store->folder() / voice;
+    }
+    if (const QString why = m_review->setVoice(voice); !why.isEmpty())
+      statusBar()->showMessage(tr("Replaying without the voice: %1").arg(why));
     m_caption_stack->setCurrentWidget(m_review);
   } catch (const std::exception& e) {
     statusBar()->showMessage(QString::fromStdString(e.what()));
@@ -568,6 +648,74 @@ QListWidgetItem* MainWindow::imageToRecord() {
     return nullptr;
   }
   return m_session->isRecording() ? nullptr : item;
+}
+
+void MainWindow::startSpeakAndPoint() {
+  auto* item = imageToRecord();
+  if (!item) return;
+  try {
+    m_session->start(item->data(kDatasetRole).toString(), item->data(kImageRole).toString(), m_annotator_id,
+                     core::RecordingMode::speak_and_point);
+  } catch (const std::exception& e) {
+    statusBar()->showMessage(QString::fromStdString(e.what()));
+    return;
+  }
+  m_microphone = m_microphone_factory();
+  const QString why =
+      m_speak->startSpeaking(*m_microphone, m_session->voiceFile().value(), m_session->elapsed());
+  if (!why.isEmpty()) {
+    m_session->discard();
+    m_microphone.reset();
+    statusBar()->showMessage(
+        tr("Cannot record your voice: %1. Type and Point (Ctrl+T) records without a microphone.").arg(why));
+    return;
+  }
+  m_review->clear();
+  m_caption_stack->setCurrentWidget(m_speak);
+  m_images->setEnabled(false);
+  m_canvas->setFocus();
+  m_status_timer->start();
+  updateStatus();
+}
+
+void MainWindow::stepSpeakAndPoint() {
+  switch (m_speak->step()) {
+    case SpeakAndPointPanel::Step::speaking:
+      m_session->endTrace();
+      m_speak->stopSpeaking();
+      m_microphone.reset();
+      replayWithVoice();
+      statusBar()->showMessage(tr("Now type what you said while it plays back"), 5000);
+      break;
+    case SpeakAndPointPanel::Step::transcribing:
+      if (!m_speak->startTapping()) {
+        statusBar()->showMessage(tr("Type the transcript first"));
+        return;
+      }
+      statusBar()->showMessage(tr("Press Space as you hear each word"), 5000);
+      break;
+    case SpeakAndPointPanel::Step::tapping:
+    case SpeakAndPointPanel::Step::idle:
+      break;
+  }
+  updateStatus();
+}
+
+void MainWindow::replayWithVoice() {
+  m_spoken_replay.reset();
+  m_spoken = core::Narrative();
+  m_spoken.traces = m_session->capture().segments();
+  m_spoken_replay.emplace(m_spoken);
+  m_spoken_timer->start();
+  showSpokenTrace();
+}
+
+void MainWindow::showSpokenTrace() {
+  if (!m_spoken_replay) return;
+  const double t = m_speak->playback()->position();
+  m_canvas->setTrace(&m_spoken.traces, t);
+  const auto pointer = m_spoken_replay->pointer_at(t);
+  m_canvas->setPointer(pointer ? std::optional<QPointF>(QPointF(pointer->x, pointer->y)) : std::nullopt);
 }
 
 void MainWindow::startTypeAndPoint() {
@@ -654,6 +802,11 @@ void MainWindow::showRetraceProgress() {
 }
 
 void MainWindow::endRecordingUi() {
+  m_spoken_timer->stop();
+  m_spoken_replay.reset();
+  m_canvas->setPointer(std::nullopt);
+  m_speak->end();
+  m_microphone.reset();
   m_caption->end();
   disconnect(m_caption, &CaptionTyping::captionChanged, m_session.get(), nullptr);
   m_karaoke_timer->stop();
@@ -665,9 +818,14 @@ void MainWindow::endRecordingUi() {
 
 void MainWindow::stopRecording() {
   if (!m_session || !m_session->isRecording()) return;
+  const bool spoken = m_session->mode() == core::RecordingMode::speak_and_point;
+  if (spoken && m_speak->step() != SpeakAndPointPanel::Step::tapping) return stepSpeakAndPoint();
   QString caption;
   std::vector<core::TimedUtterance> words;
-  if (m_schedule) {
+  if (spoken) {
+    caption = m_speak->transcript();
+    words = m_speak->timedWords();
+  } else if (m_schedule) {
     // The caption as shown, its words at the times they were shown.
     words = m_schedule->timed_words();
     for (const auto& w : words)
@@ -690,8 +848,8 @@ void MainWindow::stopRecording() {
 
 void MainWindow::discardRecording() {
   if (!m_session || !m_session->isRecording()) return;
+  endRecordingUi();  // closes the voice file before the journal deletes it
   m_session->discard();
-  endRecordingUi();
   showSelectedImage();
   statusBar()->showMessage(tr("Recording discarded"), 5000);
 }
@@ -699,14 +857,28 @@ void MainWindow::discardRecording() {
 void MainWindow::updateStatus() {
   const bool recording = m_session && m_session->isRecording();
   for (const char* name : {"stop-recording", "discard-recording"}) action(name)->setEnabled(recording);
-  for (const char* name : {"type-and-point", "retrace"})
+  for (const char* name : {"speak-and-point", "type-and-point", "retrace"})
     action(name)->setEnabled(m_store.has_value() && !recording);
+  const auto step = m_speak->step();
+  const bool listening =
+      step == SpeakAndPointPanel::Step::transcribing || step == SpeakAndPointPanel::Step::tapping;
+  for (const char* name : {"play-recording", "skip-back", "skip-forward"})
+    action(name)->setEnabled(listening);
+  action("stop-recording")
+      ->setText(step == SpeakAndPointPanel::Step::speaking       ? tr("&Stop Speaking")
+                : step == SpeakAndPointPanel::Step::transcribing ? tr("&Done Typing")
+                                                                 : tr("&Stop and Save"));
+  showKeysInToolTip(action("stop-recording"));
   const bool reviewing = !recording && m_caption_stack->currentWidget() == m_review;
   for (const char* name : {"play", "accept", "reject"}) action(name)->setEnabled(reviewing);
   for (const char* name : {"add-images", "import", "export-all", "export-accepted", "annotator"})
     action(name)->setEnabled(m_store.has_value() && !recording);
   if (!recording) {
     m_state->setText(m_store ? progressText() : tr("No project open"));
+    return;
+  }
+  if (step == SpeakAndPointPanel::Step::transcribing || step == SpeakAndPointPanel::Step::tapping) {
+    m_state->setText(step == SpeakAndPointPanel::Step::tapping ? tr("Tapping words") : tr("Transcribing"));
     return;
   }
   const double seconds = m_session->elapsed();
@@ -728,7 +900,10 @@ void MainWindow::showShortcuts() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-  if (m_session && m_session->isRecording()) m_session->flush();  // the journal keeps it for recovery
+  if (m_session && m_session->isRecording()) {
+    m_session->flush();  // the journal keeps it for recovery
+    m_speak->end();      // and the voice file, closed whole
+  }
   QSettings settings;
   settings.setValue("window/geometry", saveGeometry());
   settings.setValue("window/state", saveState());

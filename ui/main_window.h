@@ -9,11 +9,13 @@
 #include <QMainWindow>
 #include <QString>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 
 #include "core/project_store.h"
+#include "core/replay.h"
 #include "core/retrace_schedule.h"
 #include "core/typed_caption.h"
 #include "ui/recording_session.h"
@@ -32,7 +34,9 @@ namespace loctex::ui {
 
 class CaptionTyping;
 class KaraokeCaption;
+class Microphone;
 class ReviewPanel;
+class SpeakAndPointPanel;
 class TraceCanvas;
 
 class MainWindow : public QMainWindow {
@@ -59,18 +63,24 @@ class MainWindow : public QMainWindow {
   // The named action ("new-project", "open-project", "add-images", "import",
   // "export-all", "export-accepted", "retrace", "retrace-faster",
   // "retrace-slower", "annotator", "play", "accept", "reject", "undo", "redo",
-  // "type-and-point", "stop-recording", "discard-recording", "shortcuts",
+  // "speak-and-point", "type-and-point", "play-recording", "skip-back",
+  // "skip-forward", "stop-recording", "discard-recording", "shortcuts",
   // "quit"); nullptr for an unknown name.
   QAction* action(const QString& name) const;
   // What to do with an interrupted recording found in the project.
   enum class Recovery { resume, save_as_draft, discard };
   // Resumes it (Type and Point: the image is selected, pointing and typing go
-  // on), stores it as a draft narrative as it is, or deletes it. False, with
-  // the reason in the status bar, if that cannot be done.
+  // on; Speak and Point: its transcript is typed on, the voice playing back),
+  // stores it as a draft narrative as it is, or deletes it. False, with the
+  // reason in the status bar, if that cannot be done.
   bool recoverRecording(std::int64_t journal_id, Recovery choice);
 
   // The recording's clock; tests drive time with their own.
   void setRecordingClock(RecordingSession::Clock clock);
+  // Where Speak and Point's voice comes from: the system's default input
+  // unless replaced (tests feed their own samples).
+  using MicrophoneFactory = std::function<std::unique_ptr<Microphone>()>;
+  void setMicrophoneFactory(MicrophoneFactory factory);
   void setAnnotatorId(std::int64_t id);
   std::int64_t annotatorId() const { return m_annotator_id; }
 
@@ -79,6 +89,7 @@ class MainWindow : public QMainWindow {
   CaptionTyping* captionInput() const { return m_caption; }
   KaraokeCaption* karaoke() const { return m_karaoke; }
   ReviewPanel* review() const { return m_review; }
+  SpeakAndPointPanel* speakAndPoint() const { return m_speak; }
   // Shows narrative `id` for review (replay, accept, reject).
   void reviewNarrative(std::int64_t id);
   // Re-trace's schedule while re-tracing; nullptr otherwise.
@@ -96,6 +107,13 @@ class MainWindow : public QMainWindow {
   // The selected image if a recording can start on it; otherwise nullptr,
   // and the status bar says why when it is not an ongoing recording.
   QListWidgetItem* imageToRecord();
+  void startSpeakAndPoint();
+  // Ctrl+Return in Speak and Point: speaking, then transcribing, then saving.
+  void stepSpeakAndPoint();
+  // While the voice plays back (transcribing, tapping), the trace replays
+  // with it, so the annotator sees what they pointed at as they hear it.
+  void replayWithVoice();
+  void showSpokenTrace();
   void startTypeAndPoint();
   void startRetrace();
   void changeRetracePace(double factor);
@@ -111,6 +129,7 @@ class MainWindow : public QMainWindow {
   void updateStatus();
   void showShortcuts();
   void askAnnotatorId();
+  static void showKeysInToolTip(QAction* action);
   QAction* makeAction(QMenu* menu, const QString& name, const QString& text, const QKeySequence& keys);
 
   std::optional<core::ProjectStore> m_store;
@@ -125,6 +144,12 @@ class MainWindow : public QMainWindow {
   CaptionTyping* m_caption = nullptr;
   KaraokeCaption* m_karaoke = nullptr;
   ReviewPanel* m_review = nullptr;
+  SpeakAndPointPanel* m_speak = nullptr;
+  MicrophoneFactory m_microphone_factory;
+  std::unique_ptr<Microphone> m_microphone;
+  core::Narrative m_spoken;                     // the trace that replays with the voice
+  std::optional<core::Replay> m_spoken_replay;  // refers to m_spoken
+  QTimer* m_spoken_timer = nullptr;
   QUndoStack* m_undo = nullptr;
   QStackedWidget* m_caption_stack = nullptr;
   QTimer* m_karaoke_timer = nullptr;

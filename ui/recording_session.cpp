@@ -29,6 +29,7 @@ void RecordingSession::start(const QString& dataset_id, const QString& image_id,
   m_unsaved_caption.reset();
   m_written = 0;
   m_clock_offset = 0;
+  m_capturing = true;
   m_timer.start();
   m_flush_timer.start();
 }
@@ -48,13 +49,19 @@ core::Narrative RecordingSession::resume(std::int64_t journal_id) {
     if (!segment.empty()) last = std::max(last, segment.back().t);
   for (const auto& word : so_far.timed_caption) last = std::max(last, word.end_time);
   m_clock_offset = last;
+  m_capturing = true;
   m_timer.start();
   m_flush_timer.start();
   return so_far;
 }
 
+void RecordingSession::endTrace() {
+  m_capture.end_segment();
+  m_capturing = false;
+}
+
 void RecordingSession::addPointer(QPointF image_pos) {
-  if (!m_journal) return;
+  if (!m_journal || !m_capturing) return;
   const double t = elapsed();
   if (m_capture.add(image_pos.x(), image_pos.y(), t)) Q_EMIT traceChanged(t);
 }

@@ -13,6 +13,7 @@
 #include <QTimer>
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -56,6 +57,14 @@ class RecordingSession : public QObject {
   double elapsed() const;
   const core::TraceCapture& capture() const { return m_capture; }
   std::int64_t journalId() const { return m_journal ? m_journal->id() : 0; }
+  // Speak and point's voice file, named by the journal; nullopt otherwise.
+  std::optional<std::filesystem::path> voiceFile() const {
+    return m_journal ? m_journal->voice_file() : std::nullopt;
+  }
+  // Stops capturing the pointer (Speak and Point's speaking is over); the
+  // recording stays open for its words. start() and resume() capture again.
+  void endTrace();
+  bool capturing() const { return m_journal && m_capturing; }
 
   // The caption so far, saved to the journal with the next flush.
   void setCaption(const QString& caption, const std::vector<core::TimedUtterance>& timed_caption);
@@ -89,6 +98,7 @@ class RecordingSession : public QObject {
   std::optional<core::RecordingJournal> m_journal;
   std::vector<core::JournalPoint> m_unwritten;  // kept when a flush failed, tried again next time
   std::int64_t m_written = 0;
+  bool m_capturing = false;
   std::optional<std::pair<std::string, std::vector<core::TimedUtterance>>> m_unsaved_caption;
 };
 

@@ -13,6 +13,7 @@
 #include <exception>
 
 #include "core/word_edits.h"
+#include "ui/audio_playback.h"
 #include "ui/karaoke_caption.h"
 #include "ui/trace_canvas.h"
 #include "ui/word_timeline.h"
@@ -31,7 +32,8 @@ ReviewPanel::ReviewPanel(TraceCanvas* canvas, QWidget* parent)
       m_words(new KaraokeCaption),
       m_word_timeline(new WordTimeline),
       m_word_edit(new QLineEdit),
-      m_comment(new QLineEdit) {
+      m_comment(new QLineEdit),
+      m_voice(new AudioPlayback(this)) {
   m_word_edit->setPlaceholderText(tr("Word (click one; Enter renames it)"));
   m_word_edit->setMaximumWidth(220);
   m_word_edit->setObjectName("word-text");
@@ -75,7 +77,8 @@ void ReviewPanel::setNarratives(const std::vector<std::pair<std::int64_t, QStrin
 }
 
 void ReviewPanel::load(std::int64_t id, core::Narrative narrative, std::optional<double> at) {
-  m_timer.stop();
+  if (playing()) togglePlay();
+  if (id != m_id) m_voice->unload();  // a reload after an edit keeps the voice
   m_id = id;
   m_replay.reset();
   m_heatmaps.reset();
@@ -94,8 +97,15 @@ void ReviewPanel::load(std::int64_t id, core::Narrative narrative, std::optional
   seek(at ? *at : m_replay->start());
 }
 
+QString ReviewPanel::setVoice(const std::filesystem::path& file) {
+  if (playing()) togglePlay();
+  m_voice->unload();
+  return file.empty() ? QString() : m_voice->load(file);
+}
+
 void ReviewPanel::clear() {
-  m_timer.stop();
+  if (playing()) togglePlay();
+  m_voice->unload();
   m_replay.reset();
   m_heatmaps.reset();
   m_narrative.reset();
@@ -107,6 +117,14 @@ void ReviewPanel::clear() {
 }
 
 void ReviewPanel::seek(double t) {
+  showAt(t);
+  if (!playing()) return;
+  m_play_from = m_t;
+  m_clock.restart();
+  if (m_voice->loaded()) m_voice->play(m_t);
+}
+
+void ReviewPanel::showAt(double t) {
   if (!m_replay) return;
   m_t = std::clamp(t, m_replay->start(), m_replay->end());
   const auto pointer = m_replay->pointer_at(m_t);
@@ -125,13 +143,15 @@ void ReviewPanel::togglePlay() {
   if (!m_replay) return;
   if (m_timer.isActive()) {
     m_timer.stop();
+    m_voice->pause();
     m_play->setText(tr("Play"));
     return;
   }
-  if (m_t >= m_replay->end()) seek(m_replay->start());  // from the start again after the end
+  if (m_t >= m_replay->end()) showAt(m_replay->start());  // from the start again after the end
   m_play_from = m_t;
   m_clock.start();
   m_timer.start();
+  if (m_voice->loaded()) m_voice->play(m_t);
   m_play->setText(tr("Pause"));
 }
 
@@ -175,7 +195,10 @@ QString ReviewPanel::comment() const { return m_comment->text(); }
 
 void ReviewPanel::tick() {
   if (!m_replay) return;
-  seek(m_play_from + static_cast<double>(m_clock.nsecsElapsed()) * 1e-9);
+  // The voice, when there is one, is the clock: the words follow the sound.
+  showAt(m_voice->loaded() && m_voice->isPlaying()
+             ? m_voice->position()
+             : m_play_from + static_cast<double>(m_clock.nsecsElapsed()) * 1e-9);
   if (m_t >= m_replay->end()) togglePlay();  // stops at the end
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Review: replay a narrative on the canvas, the pointer moving along the
-// trace and the word being said highlighted, with play and pause and a
-// timeline to scrub; pick among the image's narratives; a comment for
+// trace and the word being said highlighted, its voice playing in step (the
+// voice's time t is the trace's time t), with play and pause and a timeline
+// to scrub; pick among the image's narratives; a comment for
 // accepting or rejecting it (the window's actions, undoable).
 
 #include <QElapsedTimer>
@@ -10,6 +11,7 @@
 #include <QWidget>
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -25,6 +27,7 @@ class QSlider;
 
 namespace loctex::ui {
 
+class AudioPlayback;
 class KaraokeCaption;
 class WordTimeline;
 class TraceCanvas;
@@ -41,9 +44,13 @@ class ReviewPanel : public QWidget {
   void load(std::int64_t id, core::Narrative narrative, std::optional<double> at = std::nullopt);
   void clear();
   std::int64_t narrativeId() const { return m_id; }
+  // The loaded narrative's voice recording; an empty path for none. Returns
+  // why it cannot be played (named file and reason); empty on success.
+  QString setVoice(const std::filesystem::path& file);
+  AudioPlayback* voice() const { return m_voice; }
 
-  // Moves the replay to `t` seconds on the narrative's clock (clamped to
-  // its span).
+  // Moves the replay (and the voice, while playing) to `t` seconds on the
+  // narrative's clock, clamped to its span.
   void seek(double t);
   double position() const { return m_t; }
   void togglePlay();
@@ -71,6 +78,8 @@ class ReviewPanel : public QWidget {
 
  private:
   void tick();
+  // Shows the replay at `t` without touching playback.
+  void showAt(double t);
 
   TraceCanvas* m_canvas;
   QComboBox* m_choice;
@@ -81,6 +90,7 @@ class ReviewPanel : public QWidget {
   QLineEdit* m_word_edit;
   QLineEdit* m_comment;
   int m_focused = -1;
+  AudioPlayback* m_voice;
   QTimer m_timer;
   QElapsedTimer m_clock;
   double m_play_from = 0;

@@ -1,0 +1,308 @@
+// Speak and Point's parts, offscreen: the microphone's samples as mono
+// 16-bit, the voice written on the recording's clock, playback positions,
+// the level meter, tap-along driven by Space, and the panel's three steps.
+#include <gtest/gtest.h>
+
+#include <QAudioDevice>
+#include <QAudioFormat>
+#include <QMediaDevices>
+#include <QPlainTextEdit>
+#include <QSignalSpy>
+#include <QTest>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "core/audio_file.h"
+#include "qt_test_support.h"
+#include "test_support.h"
+#include "ui/audio_playback.h"
+#include "ui/karaoke_caption.h"
+#include "ui/level_meter.h"
+#include "ui/microphone.h"
+#include "ui/speak_and_point_panel.h"
+#include "ui/tap_along.h"
+#include "ui/voice_recorder.h"
+
+namespace {
+
+using namespace loctex;
+using loctex::testing::FakeMicrophone;
+using loctex::testing::TempDir;
+namespace fs = std::filesystem;
+
+class speak_and_point_test : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { loctex::testing::qt_app(); }
+  // A WAV of `seconds` at 16 kHz whose sample i is i % 1000.
+  fs::path make_voice(double seconds) {
+    const fs::path path = m_dir / "voice.wav";
+    core::WavWriter writer(path, 16000);
+    std::vector<std::int16_t> samples(static_cast<std::size_t>(seconds * 16000));
+    for (std::size_t i = 0; i < samples.size(); ++i) samples[i] = static_cast<std::int16_t>(i % 1000);
+    writer.write(samples);
+    return path;
+  }
+  TempDir m_dir;
+  double m_now = 0;
+};
+
+template <typename T>
+QByteArray bytes_of(const std::vector<T>& values) {
+  return QByteArray(reinterpret_cast<const char*>(values.data()),
+                    static_cast<qsizetype>(values.size() * sizeof(T)));
+}
+
+QAudioFormat format(QAudioFormat::SampleFormat sample, int channels) {
+  QAudioFormat f;
+  f.setSampleRate(48000);
+  f.setChannelCount(channels);
+  f.setSampleFormat(sample);
+  return f;
+}
+
+TEST(microphone_test, every_sample_format_becomes_mono_16_bit) {
+  const auto stereo16 = bytes_of(std::vector<std::int16_t>{1000, 3000, -32768, -32768, 32767, -32767});
+  EXPECT_EQ(ui::to_mono_int16(stereo16.constData(), stereo16.size(), format(QAudioFormat::Int16, 2)),
+            (std::vector<std::int16_t>{2000, -32768, 0}));
+  const auto floats = bytes_of(std::vector<float>{0.5f, -0.25f, 1.5f, -2.0f});
+  EXPECT_EQ(ui::to_mono_int16(floats.constData(), floats.size(), format(QAudioFormat::Float, 1)),
+            (std::vector<std::int16_t>{16384, -8192, 32767, -32768}));  // clipped at full scale
+  const auto int32 = bytes_of(std::vector<std::int32_t>{1 << 30, -(1 << 30)});
+  EXPECT_EQ(ui::to_mono_int16(int32.constData(), int32.size(), format(QAudioFormat::Int32, 1)),
+            (std::vector<std::int16_t>{16384, -16384}));
+  const QByteArray uint8("\x80\xc0\x00", 3);
+  EXPECT_EQ(ui::to_mono_int16(uint8.constData(), uint8.size(), format(QAudioFormat::UInt8, 1)),
+            (std::vector<std::int16_t>{0, 16384, -32768}));
+  // A trailing part of a frame is not a sample.
+  EXPECT_EQ(ui::to_mono_int16(stereo16.constData(), 6, format(QAudioFormat::Int16, 2)).size(), 1u);
+}
+
+TEST_F(speak_and_point_test, without_a_microphone_the_system_input_says_so) {
+  if (!QMediaDevices::audioInputs().isEmpty()) GTEST_SKIP() << "this machine has a microphone";
+  ui::SystemMicrophone microphone;
+  bool delivered = false;
+  const QString why = microphone.start([&](std::span<const std::int16_t>) { delivered = true; });
+  EXPECT_TRUE(why.startsWith("no microphone was found")) << why.toStdString();
+  EXPECT_FALSE(delivered);
+}
+
+TEST_F(speak_and_point_test, the_voice_is_written_on_the_recordings_clock_with_its_level) {
+  FakeMicrophone microphone(16000);
+  ui::VoiceRecorder recorder;
+  QSignalSpy levels(&recorder, &ui::VoiceRecorder::level);
+  const fs::path file = m_dir / "audio/take.wav";
+  // The recording had run 0.25 s when the microphone opened.
+  ASSERT_EQ(recorder.start(microphone, file, 0.25), QString());
+  ASSERT_TRUE(microphone.open());
+  std::vector<std::int16_t> speech(1600, 0);
+  speech[100] = -16384;  // the loudest sample: half of full scale
+  speech[200] = 8000;
+  microphone.say(speech);
+  ASSERT_EQ(levels.count(), 1);
+  EXPECT_DOUBLE_EQ(levels.at(0).at(0).toDouble(), 0.5);
+  EXPECT_DOUBLE_EQ(recorder.duration(), 0.35);
+  recorder.stop();
+  EXPECT_FALSE(microphone.open());
+  const auto clip = core::read_audio(file);
+  ASSERT_EQ(clip.samples.size(), 4000u + 1600u);
+  // Time t of the file is time t of the recording: the voice starts at 0.25 s.
+  EXPECT_EQ(clip.samples[4000 + 100], -16384);
+  EXPECT_EQ(clip.samples[4000 + 200], 8000);
+  EXPECT_EQ(std::count(clip.samples.begin(), clip.samples.begin() + 4000, 0), 4000);
+}
+
+TEST_F(speak_and_point_test, a_missing_microphone_or_an_existing_file_stops_the_start_and_writes_nothing) {
+  FakeMicrophone missing(16000, "no microphone was found");
+  ui::VoiceRecorder recorder;
+  EXPECT_EQ(recorder.start(missing, m_dir / "a.wav", 0), "no microphone was found");
+  EXPECT_FALSE(fs::exists(m_dir / "a.wav"));
+  EXPECT_FALSE(recorder.isRecording());
+  loctex::testing::write_text(m_dir / "b.wav", "taken");
+  FakeMicrophone microphone;
+  EXPECT_TRUE(recorder.start(microphone, m_dir / "b.wav", 0).contains("already exists"));
+  EXPECT_FALSE(microphone.open());  // closed again
+  EXPECT_EQ(loctex::testing::read_text(m_dir / "b.wav"), "taken");
+}
+
+TEST_F(speak_and_point_test, playback_moves_on_its_clock_from_where_it_was_asked_and_stops_at_the_end) {
+  ui::AudioPlayback playback;
+  playback.setClock([this] { return m_now; });
+  ASSERT_EQ(playback.load(make_voice(2.0)), QString());
+  EXPECT_DOUBLE_EQ(playback.duration(), 2.0);
+  m_now = 10;
+  playback.play(0.5);
+  EXPECT_TRUE(playback.isPlaying());
+  m_now = 10.7;
+  EXPECT_DOUBLE_EQ(playback.position(), 1.2);
+  playback.pause();
+  m_now = 20;
+  EXPECT_DOUBLE_EQ(playback.position(), 1.2);  // paused where it was
+  playback.play(playback.position());
+  m_now = 25;
+  EXPECT_DOUBLE_EQ(playback.position(), 2.0);  // not past the end
+  EXPECT_FALSE(playback.isPlaying());
+  playback.play(-3);
+  EXPECT_DOUBLE_EQ(playback.position(), 0.0);
+  if (QMediaDevices::audioOutputs().isEmpty()) {
+    EXPECT_FALSE(playback.audible());
+  }
+  const QString why = playback.load(m_dir / "none.wav");
+  EXPECT_TRUE(why.contains("none.wav")) << why.toStdString();
+  EXPECT_FALSE(playback.loaded());
+}
+
+TEST_F(speak_and_point_test, the_level_meter_rises_at_once_on_a_decibel_scale_and_does_not_jump_down) {
+  ui::LevelMeter meter;
+  EXPECT_DOUBLE_EQ(meter.fill(), 0.0);
+  meter.setPeak(0.1);  // -20 dBFS: two thirds of the way from -60 to 0
+  EXPECT_NEAR(meter.fill(), 2.0 / 3.0, 0.02);
+  meter.setPeak(0.001);  // -60 dBFS right after: the bar falls gradually, not at once
+  EXPECT_GT(meter.fill(), 0.6);
+  meter.setPeak(1.0);
+  EXPECT_NEAR(meter.fill(), 1.0, 0.02);
+}
+
+TEST_F(speak_and_point_test, space_taps_the_words_as_they_are_heard_and_a_clicked_word_is_tapped_again) {
+  ui::AudioPlayback playback;
+  playback.setClock([this] { return m_now; });
+  ASSERT_EQ(playback.load(make_voice(4.0)), QString());
+  ui::TapAlong tap;
+  tap.resize(480, 100);
+  tap.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&tap));
+  tap.begin({"a", "red", "circle"}, 4.0, &playback);
+  // Untapped, the words share the recording by length: 1 + 3 + 6 code points.
+  auto words = tap.timedWords();
+  EXPECT_DOUBLE_EQ(words[1].start_time, 4.0 * 1 / 10);
+  playback.play(0);
+  m_now = 0.6;
+  QTest::keyClick(&tap, Qt::Key_Space);
+  m_now = 1.5;
+  QTest::keyClick(&tap, Qt::Key_Space);
+  EXPECT_EQ(tap.cursor(), 2);
+  words = tap.timedWords();
+  EXPECT_DOUBLE_EQ(words[0].start_time, 0.6);
+  EXPECT_DOUBLE_EQ(words[0].end_time, 1.5);
+  EXPECT_DOUBLE_EQ(words[1].start_time, 1.5);
+  EXPECT_DOUBLE_EQ(words[2].end_time, 4.0);
+  EXPECT_EQ(tap.words()->current(), 1);  // "red" is being heard at 1.5 s
+  // Click "red": it is next to tap, heard again from a second before it.
+  const QRect red = tap.words()->wordRect(1);
+  ASSERT_FALSE(red.isEmpty());
+  QTest::mouseClick(tap.words(), Qt::LeftButton, Qt::NoModifier, red.center());
+  EXPECT_EQ(tap.cursor(), 1);
+  EXPECT_DOUBLE_EQ(playback.position(), 0.5);
+  m_now = 2.3;  // 0.8 s later: 1.3 s into the recording
+  QTest::keyClick(&tap, Qt::Key_Space);
+  EXPECT_DOUBLE_EQ(tap.timedWords()[1].start_time, 1.3);
+  m_now = 3.0;
+  QTest::keyClick(&tap, Qt::Key_Space);
+  EXPECT_DOUBLE_EQ(tap.timedWords()[2].start_time, 2.0);
+  QTest::keyClick(&tap, Qt::Key_Space);  // every word tapped: nothing more
+  EXPECT_EQ(tap.cursor(), 3);
+  QTest::keyClick(&tap, Qt::Key_Backspace);  // "circle" untapped: shares again
+  EXPECT_EQ(tap.cursor(), 2);
+  EXPECT_NEAR(tap.timedWords()[2].start_time, 1.3 + (4.0 - 1.3) * 3 / 9, 1e-12);
+}
+
+TEST_F(speak_and_point_test, the_panel_goes_from_speaking_to_transcribing_to_tapping) {
+  ui::SpeakAndPointPanel panel;
+  panel.playback()->setClock([this] { return m_now; });
+  panel.resize(600, 120);
+  panel.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&panel));
+  FakeMicrophone microphone;
+  QSignalSpy changed(&panel, &ui::SpeakAndPointPanel::wordsChanged);
+  ASSERT_EQ(panel.startSpeaking(microphone, m_dir / "take.wav", 0), QString());
+  EXPECT_EQ(panel.step(), ui::SpeakAndPointPanel::Step::speaking);
+  microphone.say(std::vector<std::int16_t>(32000, 100));
+  EXPECT_DOUBLE_EQ(panel.duration(), 2.0);
+  EXPECT_FALSE(panel.startTapping());  // not before transcribing
+  panel.stopSpeaking();
+  EXPECT_FALSE(microphone.open());
+  EXPECT_EQ(panel.step(), ui::SpeakAndPointPanel::Step::transcribing);
+  EXPECT_TRUE(panel.playback()->isPlaying());  // plays back for typing
+  EXPECT_FALSE(panel.startTapping());          // no words yet
+  QTest::keyClicks(panel.transcriptEdit(), "two  words ");
+  EXPECT_GT(changed.count(), 0);
+  EXPECT_EQ(panel.transcript(), "two words");
+  auto words = panel.timedWords();
+  ASSERT_EQ(words.size(), 2u);
+  EXPECT_DOUBLE_EQ(words[0].end_time, 2.0 * 3 / 8);  // shared by length
+  m_now = 0.5;
+  panel.skip(ui::SpeakAndPointPanel::kSkipSeconds);  // F8
+  EXPECT_DOUBLE_EQ(panel.playback()->position(), 2.0);
+  ASSERT_TRUE(panel.startTapping());
+  EXPECT_EQ(panel.step(), ui::SpeakAndPointPanel::Step::tapping);
+  EXPECT_DOUBLE_EQ(panel.playback()->position(), 0.0);  // from the start again
+  m_now = 0.8;
+  QTest::keyClick(panel.tapAlong(), Qt::Key_Space);
+  EXPECT_DOUBLE_EQ(panel.timedWords()[0].start_time, 0.3);
+  panel.end();
+  EXPECT_EQ(panel.step(), ui::SpeakAndPointPanel::Step::idle);
+  EXPECT_TRUE(panel.transcript().isEmpty());
+}
+
+}  // namespace
+
+namespace {
+
+// The real path, through the system's sound server: a private PulseAudio
+// (scripts/sound-server.sh, started by scripts/test.sh) whose microphone
+// plays a 440 Hz tone. The default input is recorded to a WAV, which must
+// hold that tone, and plays back through the server's speakers. In a child
+// process, which connects to that server before Qt first looks for devices.
+TEST(system_audio_test, the_default_microphone_records_a_tone_that_plays_back_through_the_speakers) {
+  const char* server = std::getenv("LOCTEX_TEST_PULSE_SERVER");
+  if (!server) GTEST_SKIP() << "no test sound server: scripts/test.sh starts one (scripts/sound-server.sh)";
+  TempDir dir;
+  const fs::path file = dir / "voice.wav";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::setenv("PULSE_SERVER", server, 1);
+    loctex::testing::qt_app();
+    ui::SystemMicrophone microphone;
+    ui::VoiceRecorder recorder;
+    if (!recorder.start(microphone, file, 0.0).isEmpty()) ::_exit(2);
+    if (!QTest::qWaitFor([&] { return recorder.duration() >= 0.5; }, 10000)) ::_exit(3);
+    recorder.stop();
+    const auto clip = core::read_audio(file);
+    // The tone's pitch, from its rising zero crossings.
+    int crossings = 0, peak = 0;
+    for (std::size_t i = 1; i < clip.samples.size(); ++i) {
+      crossings += clip.samples[i - 1] < 0 && clip.samples[i] >= 0 ? 1 : 0;
+      peak = std::max(peak, std::abs(static_cast<int>(clip.samples[i])));
+    }
+    const double hz = crossings / clip.duration();
+    if (std::abs(hz - 440) > 10 || peak < 1000) {
+      std::fprintf(stderr, "recorded %.1f Hz, peak %d, %.2f s at %d Hz\n", hz, peak, clip.duration(),
+                   clip.sample_rate);
+      ::_exit(4);
+    }
+    ui::AudioPlayback playback;
+    if (!playback.load(file).isEmpty()) ::_exit(5);
+    playback.play(0.1);
+    if (!playback.audible()) ::_exit(6);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died of a signal";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: the microphone did not open, 3: no samples came, 4: not the "
+                                       "server's 440 Hz tone, 5: the WAV did "
+                                       "not load, 6: no sound output";
+}
+
+}  // namespace
