@@ -912,15 +912,21 @@ ImportReport ProjectStore::import_jsonl(const std::vector<fs::path>& paths, cons
   return report;
 }
 
-std::size_t ProjectStore::export_jsonl(const fs::path& path, ExportFilter filter) const {
+std::size_t ProjectStore::export_jsonl(const fs::path& path, ExportFilter filter,
+                                       const std::function<void(std::size_t, std::size_t)>& progress) const {
   std::optional<Transaction> snapshot;
   if (!m_impl->db.in_transaction()) snapshot.emplace(m_impl->db, Transaction::Kind::deferred);
   AtomicFile out(path);
   std::size_t count = 0;
   {
-    Statement ids(m_impl->db, filter == ExportFilter::accepted_only
-                                  ? "SELECT id FROM narratives WHERE status = 'accepted' ORDER BY id"
-                                  : "SELECT id FROM narratives ORDER BY id");
+    const char* where = filter == ExportFilter::accepted_only ? " WHERE status = 'accepted'" : "";
+    std::size_t total = 0;
+    if (progress) {
+      Statement counting(m_impl->db, std::string("SELECT count(*) FROM narratives") + where);
+      counting.step();
+      total = static_cast<std::size_t>(counting.column_int64(0));
+    }
+    Statement ids(m_impl->db, std::string("SELECT id FROM narratives") + where + " ORDER BY id");
     NarrativeReader reader(m_impl->db);
     while (ids.step()) {
       const std::int64_t id = ids.column_int64(0);
@@ -928,6 +934,7 @@ std::size_t ProjectStore::export_jsonl(const fs::path& path, ExportFilter filter
       if (!narrative) no_narrative(m_impl->folder, id);
       write_narrative(out.stream(), *narrative);
       ++count;
+      if (progress) progress(count, total);
     }
   }
   out.commit();

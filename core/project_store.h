@@ -188,7 +188,11 @@ class ProjectStore {
                             const ImportOptions& options = {});
   // Writes LN JSONL atomically, in insertion order, from one consistent
   // snapshot. Returns the number of narratives written.
-  std::size_t export_jsonl(const std::filesystem::path& path, ExportFilter filter = ExportFilter::all) const;
+  // `progress`, if given, hears (written, total) after each narrative; an
+  // exception it throws (a cancel) ends the export with no file written.
+  std::size_t export_jsonl(
+      const std::filesystem::path& path, ExportFilter filter = ExportFilter::all,
+      const std::function<void(std::size_t written, std::size_t total)>& progress = {}) const;
 
   // The connection, for diagnostics and tests. Changes made through it
   // bypass the store's checks.

@@ -463,6 +463,7 @@ TEST_F(main_window_test, discard_keeps_nothing_and_every_action_has_a_shortcut) 
   for (const char* name : {"new-project",
                            "open-project",
                            "add-images",
+                           "add-image-folder",
                            "import",
                            "export-all",
                            "export-accepted",
@@ -695,6 +696,59 @@ TEST_F(main_window_test, review_replays_a_narrative_and_accepts_it_undoably) {
   EXPECT_EQ(store.narrative_entry(id).status, core::NarrativeStatus::rejected);
   EXPECT_TRUE(w.imageList()->item(0)->text().endsWith("rejected"));
   EXPECT_EQ(w.progressText(), "0 of 2 done");
+}
+
+TEST_F(main_window_test, a_folder_of_images_is_added_and_unreadable_files_are_named) {
+  ui::MainWindow w;
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {800, 500}));
+  const fs::path folder = m_dir / "photos";
+  fs::create_directories(folder / "sub");
+  ASSERT_TRUE(
+      cv::imwrite((folder / "beach.jpg").string(), cv::Mat(40, 60, CV_8UC3, cv::Scalar(200, 180, 20))));
+  ASSERT_TRUE(cv::imwrite((folder / "DOG.PNG").string(), cv::Mat(30, 30, CV_8UC3, cv::Scalar(20, 80, 120))));
+  ASSERT_TRUE(cv::imwrite((folder / "sub/deep.jpg").string(), cv::Mat(30, 30, CV_8UC3, cv::Scalar(1, 2, 3))));
+  loctex::testing::write_text(folder / "broken.jpg", "not a JPEG");
+  loctex::testing::write_text(folder / "notes.txt", "not an image");
+  EXPECT_EQ(w.addImages({QString::fromStdString(folder.string())}), 2);
+  const QString message = w.statusBar()->currentMessage();
+  EXPECT_TRUE(message.startsWith("Added 2 images; 1 could not be read, the first: "))
+      << message.toStdString();
+  EXPECT_TRUE(message.contains("broken.jpg")) << message.toStdString();
+  EXPECT_EQ(w.imageList()->count(), 4);  // circle and square, and the two added
+  auto store = core::ProjectStore::open(project().toStdString());
+  const auto dog = store.find_image("local", "DOG");
+  ASSERT_TRUE(dog.has_value());
+  EXPECT_EQ(dog->width, 30);
+  EXPECT_TRUE(store.find_image("local", "beach").has_value());
+  EXPECT_FALSE(store.find_image("local", "deep").has_value());  // subfolders are not searched
+}
+
+TEST_F(main_window_test, an_imported_narrative_plays_the_voice_its_voice_recording_names_in_the_project) {
+  std::int64_t with_file = 0, without_file = 0;
+  {
+    auto store = core::ProjectStore::open(project().toStdString());
+    core::Narrative n;
+    n.dataset_id = "demo";
+    n.image_id = "circle";
+    n.caption = "a circle";
+    n.timed_caption = {{"a circle", 0.5, 1.0}};
+    n.traces = {{{0.2, 0.2, 0.4}, {0.6, 0.4, 0.9}}};
+    n.voice_recording = "voices/circle.wav";  // as Google's data names its OGG files
+    with_file = store.add_narrative(n);
+    n.image_id = "square";
+    n.voice_recording = "voices/missing.ogg";
+    without_file = store.add_narrative(n);
+    core::WavWriter(m_dir / "project/voices/circle.wav", 8000).write_silence(12000);
+  }
+  ui::MainWindow w;
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
+  w.imageList()->setCurrentRow(0);
+  ASSERT_EQ(w.review()->narrativeId(), with_file);
+  ASSERT_TRUE(w.review()->voice()->loaded());
+  EXPECT_DOUBLE_EQ(w.review()->voice()->duration(), 1.5);
+  w.imageList()->setCurrentRow(1);
+  ASSERT_EQ(w.review()->narrativeId(), without_file);
+  EXPECT_FALSE(w.review()->voice()->loaded());  // replays silently
 }
 
 TEST_F(main_window_test, the_image_list_has_thumbnails_and_filters_by_state) {

@@ -20,6 +20,7 @@
 namespace fs = std::filesystem;
 using namespace loctex::core;
 using loctex::testing::error_of;
+using loctex::testing::files_in;
 
 namespace {
 
@@ -800,6 +801,27 @@ TEST_F(project_store_test, export_accepted_only) {
 
   EXPECT_EQ(store.export_jsonl(base() / "all.jsonl", ExportFilter::all), 3u);
   EXPECT_EQ(read_ln_file(base() / "all.jsonl").narratives.size(), 3u);
+}
+
+TEST_F(project_store_test, export_reports_progress_and_a_cancel_writes_no_file) {
+  auto store = ProjectStore::create(project());
+  for (const char* id : {"1", "2", "3"}) store.add_narrative(simple_narrative(id));
+  store.set_status(2, NarrativeStatus::accepted);
+  std::vector<std::pair<std::size_t, std::size_t>> heard;
+  EXPECT_EQ(store.export_jsonl(base() / "all.jsonl", ExportFilter::all,
+                               [&](std::size_t done, std::size_t total) { heard.emplace_back(done, total); }),
+            3u);
+  EXPECT_EQ(heard, (std::vector<std::pair<std::size_t, std::size_t>>{{1, 3}, {2, 3}, {3, 3}}));
+  heard.clear();
+  store.export_jsonl(base() / "accepted.jsonl", ExportFilter::accepted_only,
+                     [&](std::size_t done, std::size_t total) { heard.emplace_back(done, total); });
+  EXPECT_EQ(heard, (std::vector<std::pair<std::size_t, std::size_t>>{{1, 1}}));
+  const auto cancel = [](std::size_t done, std::size_t) {
+    if (done == 2) throw std::runtime_error("cancelled");
+  };
+  EXPECT_THROW(store.export_jsonl(base() / "cancelled.jsonl", ExportFilter::all, cancel), std::runtime_error);
+  EXPECT_FALSE(fs::exists(base() / "cancelled.jsonl"));
+  EXPECT_EQ(files_in(base()), (std::vector<std::string>{"accepted.jsonl", "all.jsonl", "project"}));
 }
 
 TEST_F(project_store_test, export_of_an_empty_project_writes_an_empty_file) {

@@ -5,6 +5,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QIcon>
@@ -195,17 +196,15 @@ void MainWindow::createActions() {
           });
   connect(makeAction(file, "add-images", tr("&Add Images..."), QKeySequence(tr("Ctrl+I"))),
           &QAction::triggered, this, [this] {
+            if (m_store)
+              addImages(QFileDialog::getOpenFileNames(this, tr("Add images"), {},
+                                                      tr("Images (*.jpg *.jpeg *.png *.JPG *.JPEG *.PNG)")));
+          });
+  connect(makeAction(file, "add-image-folder", tr("Add Image &Folder..."), QKeySequence(tr("Ctrl+Alt+I"))),
+          &QAction::triggered, this, [this] {
             if (!m_store) return;
-            const QStringList files =
-                QFileDialog::getOpenFileNames(this, tr("Add images"), {}, tr("Images (*.jpg *.jpeg *.png)"));
-            for (const QString& f : files) {
-              try {
-                m_store->add_image(f.toStdString(), "local", QFileInfo(f).completeBaseName().toStdString());
-              } catch (const std::exception& e) {
-                statusBar()->showMessage(QString::fromStdString(e.what()));
-              }
-            }
-            refreshImages();
+            const QString folder = QFileDialog::getExistingDirectory(this, tr("Add the images in a folder"));
+            if (!folder.isEmpty()) addImages({folder});
           });
   file->addSeparator();
   connect(makeAction(file, "import", tr("&Import LN JSONL..."), QKeySequence(tr("Ctrl+Shift+I"))),
@@ -476,11 +475,57 @@ core::ImportReport MainWindow::importNarratives(const QString& jsonl, const QStr
   return report;
 }
 
+int MainWindow::addImages(const QStringList& paths) {
+  if (!m_store) return 0;
+  // A folder stands for its images (not its subfolders), by name.
+  QStringList files;
+  for (const QString& path : paths) {
+    const QFileInfo info(path);
+    if (!info.isDir()) {
+      files << path;
+      continue;
+    }
+    QDir folder(path);
+    for (const QString& name : folder.entryList({"*.jpg", "*.jpeg", "*.png"}, QDir::Files, QDir::Name))
+      files << folder.filePath(name);
+  }
+  QProgressDialog progress(tr("Adding images"), tr("Cancel"), 0, static_cast<int>(files.size()), this);
+  progress.setWindowModality(Qt::WindowModal);
+  progress.setMinimumDuration(500);
+  int added = 0, failed = 0;
+  QString first_problem;
+  for (const QString& f : files) {
+    if (progress.wasCanceled()) break;
+    try {
+      m_store->add_image(f.toStdString(), "local", QFileInfo(f).completeBaseName().toStdString());
+      ++added;
+    } catch (const std::exception& e) {
+      if (failed++ == 0) first_problem = QString::fromStdString(e.what());
+    }
+    progress.setValue(added + failed);  // also takes a click on Cancel
+  }
+  QString message = added == 1 ? tr("Added 1 image") : tr("Added %1 images").arg(added);
+  if (failed > 0) message += tr("; %1 could not be read, the first: %2").arg(failed).arg(first_problem);
+  if (progress.wasCanceled()) message += tr("; cancelled before the rest");
+  statusBar()->showMessage(message);
+  refreshImages();
+  return added;
+}
+
 long long MainWindow::exportNarratives(const QString& path, bool accepted_only) {
   if (!m_store) return -1;
+  QProgressDialog progress(tr("Exporting to %1").arg(QFileInfo(path).fileName()), tr("Cancel"), 0, 0, this);
+  progress.setWindowModality(Qt::WindowModal);
+  progress.setMinimumDuration(500);
   try {
     const auto n = m_store->export_jsonl(
-        path.toStdString(), accepted_only ? core::ExportFilter::accepted_only : core::ExportFilter::all);
+        path.toStdString(), accepted_only ? core::ExportFilter::accepted_only : core::ExportFilter::all,
+        [&](std::size_t written, std::size_t total) {
+          if (written % 100 != 0 && written != total) return;
+          progress.setMaximum(static_cast<int>(total));
+          progress.setValue(static_cast<int>(written));  // draws the dialog and takes a click on Cancel
+          if (progress.wasCanceled()) throw std::runtime_error("export cancelled; no file was written");
+        });
     statusBar()->showMessage(tr("Exported %1 narratives to %2").arg(n).arg(path), 5000);
     return static_cast<long long>(n);
   } catch (const std::exception& e) {
@@ -624,6 +669,11 @@ void MainWindow::reviewNarrative(std::int64_t id) {
     if (!audio.empty()) {
       voice = audio.back().path;
       if (voice.is_relative()) voice = m_store->folder() / voice;
+    } else if (const auto& named = m_review->narrative()->voice_recording; !named.empty()) {
+      // An imported narrative names its voice as Google's data does
+      // ("coco_val/coco_val_137576_93.ogg"): played if the project holds it there.
+      if (const auto candidate = m_store->folder() / named; std::filesystem::is_regular_file(candidate))
+        voice = candidate;
     }
     if (const QString why = m_review->setVoice(voice); !why.isEmpty())
       statusBar()->showMessage(tr("Replaying without the voice: %1").arg(why));
@@ -871,7 +921,8 @@ void MainWindow::updateStatus() {
   showKeysInToolTip(action("stop-recording"));
   const bool reviewing = !recording && m_caption_stack->currentWidget() == m_review;
   for (const char* name : {"play", "accept", "reject"}) action(name)->setEnabled(reviewing);
-  for (const char* name : {"add-images", "import", "export-all", "export-accepted", "annotator"})
+  for (const char* name :
+       {"add-images", "add-image-folder", "import", "export-all", "export-accepted", "annotator"})
     action(name)->setEnabled(m_store.has_value() && !recording);
   if (!recording) {
     m_state->setText(m_store ? progressText() : tr("No project open"));

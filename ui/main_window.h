@@ -8,6 +8,7 @@
 #include <QIcon>
 #include <QMainWindow>
 #include <QString>
+#include <QStringList>
 
 #include <functional>
 #include <map>
@@ -51,16 +52,23 @@ class MainWindow : public QMainWindow {
   bool openProject(const QString& folder);
   bool hasProject() const { return m_store.has_value(); }
 
+  // Image files, and the images (*.jpg, *.jpeg, *.png) directly in any
+  // folder given, into the project as dataset "local" with their base names
+  // as ids, with a progress dialog for many. Unreadable files are skipped,
+  // counted and the first named in the status bar; returns the number added.
+  int addImages(const QStringList& paths);
   // LN JSONL into the project (lenient: bad lines are skipped and counted),
   // images looked up as IMAGE_FOLDER/{image_id}.jpg when a folder is given,
   // with a progress dialog for long files. The outcome goes to the status
   // bar; throws nothing.
   core::ImportReport importNarratives(const QString& jsonl, const QString& image_folder = {});
-  // Every narrative, or the accepted ones, to LN JSONL written atomically;
-  // the number written, or -1 after an error (in the status bar).
+  // Every narrative, or the accepted ones, to LN JSONL written atomically,
+  // with a progress dialog for long exports (cancelling writes nothing); the
+  // number written, or -1 after an error or a cancel (in the status bar).
   long long exportNarratives(const QString& path, bool accepted_only);
 
-  // The named action ("new-project", "open-project", "add-images", "import",
+  // The named action ("new-project", "open-project", "add-images",
+  // "add-image-folder", "import",
   // "export-all", "export-accepted", "retrace", "retrace-faster",
   // "retrace-slower", "annotator", "play", "accept", "reject", "undo", "redo",
   // "speak-and-point", "type-and-point", "play-recording", "skip-back",
