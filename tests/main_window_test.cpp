@@ -27,6 +27,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -836,13 +837,12 @@ TEST_F(main_window_test, review_edits_a_word_and_its_span_undoably) {
 }
 
 // The app killed mid-recording: a child process makes its own offscreen
-// window, records Type and Point, reports once the session has flushed, and
-// is killed with SIGKILL. The parent (which never made a QApplication, so
-// forking is safe) finds the recording in the project, offered for recovery.
-TEST(main_window_kill_test, a_window_killed_mid_recording_leaves_everything_flushed_for_recovery) {
-  TempDir dir;
-  const fs::path project = dir / "project";
-  ASSERT_NO_FATAL_FAILURE(make_one_image_project(dir.path(), project));
+// window on the project, records with `record` (which returns false if it
+// could not), reports once the session has flushed, and is killed with
+// SIGKILL. The parent (which never made a QApplication, so forking is safe)
+// then checks the project.
+void kill_while_recording(const fs::path& dir, const fs::path& project,
+                          const std::function<bool(ui::MainWindow&, double& now)>& record) {
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
   const pid_t child = ::fork();
@@ -850,24 +850,17 @@ TEST(main_window_kill_test, a_window_killed_mid_recording_leaves_everything_flus
   if (child == 0) {
     ::close(ready[0]);
     loctex::testing::qt_app();
-    use_settings_in(dir.path());
+    use_settings_in(dir);
     ui::MainWindow w;
     if (!w.openProject(QString::fromStdString(project.string()))) ::_exit(2);
     double now = 0;
     w.setRecordingClock([&now] { return now; });
     w.imageList()->setCurrentRow(0);
-    w.action("type-and-point")->trigger();
-    for (int i = 0; i < 30; ++i) {
-      now = i / 60.0;
-      loctex::testing::move_pointer(*w.canvas(), {0.2 + 0.02 * i, 0.5});
-    }
-    now = 0.6;
-    QTest::keyClick(w.captionInput(), 'a');
-    QTest::keyClick(w.captionInput(), ' ');
+    if (!record(w, now)) ::_exit(3);
     QSignalSpy flushed(w.session(), &ui::RecordingSession::flushed);
-    if (!flushed.wait(10000)) ::_exit(3);  // the session's own timer flushes
+    if (!flushed.wait(10000)) ::_exit(4);  // the session's own timer flushes
     const char byte = 1;
-    if (::write(ready[1], &byte, 1) != 1) ::_exit(4);
+    if (::write(ready[1], &byte, 1) != 1) ::_exit(5);
     for (;;) ::pause();  // killed here, mid-recording
   }
   ::close(ready[1]);
@@ -878,7 +871,23 @@ TEST(main_window_kill_test, a_window_killed_mid_recording_leaves_everything_flus
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFSIGNALED(status));
+}
 
+TEST(main_window_kill_test, a_window_killed_mid_recording_leaves_everything_flushed_for_recovery) {
+  TempDir dir;
+  const fs::path project = dir / "project";
+  ASSERT_NO_FATAL_FAILURE(make_one_image_project(dir.path(), project));
+  ASSERT_NO_FATAL_FAILURE(kill_while_recording(dir.path(), project, [](ui::MainWindow& w, double& now) {
+    w.action("type-and-point")->trigger();
+    for (int i = 0; i < 30; ++i) {
+      now = i / 60.0;
+      loctex::testing::move_pointer(*w.canvas(), {0.2 + 0.02 * i, 0.5});
+    }
+    now = 0.6;
+    QTest::keyClick(w.captionInput(), 'a');
+    QTest::keyClick(w.captionInput(), ' ');
+    return true;
+  }));
   auto store = core::ProjectStore::open(project);
   const auto open = core::unfinished_recordings(store);
   ASSERT_EQ(open.size(), 1u);
@@ -897,47 +906,22 @@ TEST(main_window_kill_test, a_window_killed_while_speaking_leaves_its_voice_play
   ASSERT_NO_FATAL_FAILURE(make_one_image_project(dir.path(), project));
   std::vector<std::int16_t> voice(24000);
   for (std::size_t i = 0; i < voice.size(); ++i) voice[i] = static_cast<std::int16_t>((i * 37) % 2000 - 1000);
-  int ready[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::close(ready[0]);
-    loctex::testing::qt_app();
-    use_settings_in(dir.path());
-    ui::MainWindow w;
-    if (!w.openProject(QString::fromStdString(project.string()))) ::_exit(2);
-    double now = 0;
-    w.setRecordingClock([&now] { return now; });
+  ASSERT_NO_FATAL_FAILURE(kill_while_recording(dir.path(), project, [&voice](ui::MainWindow& w, double& now) {
     FakeMicrophone* microphone = nullptr;
     w.setMicrophoneFactory([&microphone] {
       auto made = std::make_unique<FakeMicrophone>(16000);
       microphone = made.get();
       return made;
     });
-    w.imageList()->setCurrentRow(0);
     w.action("speak-and-point")->trigger();
-    if (!microphone) ::_exit(3);
+    if (!microphone) return false;
     for (int i = 0; i < 12; ++i) {
       now = i / 8.0;
       loctex::testing::move_pointer(*w.canvas(), {0.3, 0.2 + 0.05 * i});
       microphone->say(std::span(voice).subspan(static_cast<std::size_t>(i) * 2000, 2000));
     }
-    QSignalSpy flushed(w.session(), &ui::RecordingSession::flushed);
-    if (!flushed.wait(10000)) ::_exit(4);
-    const char byte = 1;
-    if (::write(ready[1], &byte, 1) != 1) ::_exit(5);
-    for (;;) ::pause();  // killed here, still speaking
-  }
-  ::close(ready[1]);
-  char byte = 0;
-  ASSERT_EQ(::read(ready[0], &byte, 1), 1) << "the recording child died before it flushed";
-  ::close(ready[0]);
-  ASSERT_EQ(::kill(child, SIGKILL), 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFSIGNALED(status));
-
+    return true;
+  }));
   auto store = core::ProjectStore::open(project);
   const auto open = core::unfinished_recordings(store);
   ASSERT_EQ(open.size(), 1u);

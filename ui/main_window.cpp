@@ -395,8 +395,10 @@ bool MainWindow::recoverRecording(std::int64_t journal_id, Recovery choice) {
       std::filesystem::path voice;
       if (spoken) {
         // The voice must be readable before the journal is taken up again.
-        voice = core::RecordingJournal::resume(*m_store, journal_id).voice_file().value();
-        core::probe_audio(voice);
+        const auto named = core::RecordingJournal::resume(*m_store, journal_id).voice_file();
+        if (!named) throw std::runtime_error("this Speak and Point recording names no voice file");
+        voice = *named;
+        core::probe_audio(voice);  // names the file if it is missing or unreadable
       }
       const core::Narrative so_far = m_session->resume(journal_id);
       for (int row = 0; row < m_images->count(); ++row) {
@@ -700,16 +702,21 @@ QListWidgetItem* MainWindow::imageToRecord() {
   return m_session->isRecording() ? nullptr : item;
 }
 
-void MainWindow::startSpeakAndPoint() {
+bool MainWindow::startSession(core::RecordingMode mode) {
   auto* item = imageToRecord();
-  if (!item) return;
+  if (!item) return false;
   try {
     m_session->start(item->data(kDatasetRole).toString(), item->data(kImageRole).toString(), m_annotator_id,
-                     core::RecordingMode::speak_and_point);
+                     mode);
   } catch (const std::exception& e) {
     statusBar()->showMessage(QString::fromStdString(e.what()));
-    return;
+    return false;
   }
+  return true;
+}
+
+void MainWindow::startSpeakAndPoint() {
+  if (!startSession(core::RecordingMode::speak_and_point)) return;
   m_microphone = m_microphone_factory();
   const QString why =
       m_speak->startSpeaking(*m_microphone, m_session->voiceFile().value(), m_session->elapsed());
@@ -769,15 +776,7 @@ void MainWindow::showSpokenTrace() {
 }
 
 void MainWindow::startTypeAndPoint() {
-  auto* item = imageToRecord();
-  if (!item) return;
-  try {
-    m_session->start(item->data(kDatasetRole).toString(), item->data(kImageRole).toString(), m_annotator_id,
-                     core::RecordingMode::type_and_point);
-  } catch (const std::exception& e) {
-    statusBar()->showMessage(QString::fromStdString(e.what()));
-    return;
-  }
+  if (!startSession(core::RecordingMode::type_and_point)) return;
   beginTyping(core::TypedCaption());
 }
 

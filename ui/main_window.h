@@ -115,6 +115,9 @@ class MainWindow : public QMainWindow {
   // The selected image if a recording can start on it; otherwise nullptr,
   // and the status bar says why when it is not an ongoing recording.
   QListWidgetItem* imageToRecord();
+  // Starts the session on the selected image; false (said in the status
+  // bar) if it cannot.
+  bool startSession(core::RecordingMode mode);
   void startSpeakAndPoint();
   // Ctrl+Return in Speak and Point: speaking, then transcribing, then saving.
   void stepSpeakAndPoint();
