@@ -126,6 +126,16 @@ class main_window_test : public ::testing::Test {
     w.speakAndPoint()->playback()->setClock([this] { return m_now; });
     w.review()->voice()->setClock([this] { return m_now; });
   }
+  // Shows the window on the project and starts Speak and Point on image `row`.
+  void start_speaking(ui::MainWindow& w, int row, QSize size = {900, 600}) {
+    ASSERT_NO_FATAL_FAILURE(show_with_project(w, size));
+    w.setRecordingClock([this] { return m_now; });
+    use_fake_microphone(w);
+    w.imageList()->setCurrentRow(row);
+    w.action("speak-and-point")->trigger();
+    ASSERT_TRUE(w.session()->isRecording());
+    ASSERT_NE(m_microphone, nullptr);
+  }
   std::vector<fs::path> voices() const {
     std::vector<fs::path> files;
     if (fs::exists(m_dir / "project/audio"))
@@ -278,13 +288,7 @@ TEST_F(main_window_test, an_interrupted_recording_continues_where_it_stopped) {
 
 TEST_F(main_window_test, speak_and_point_records_voice_and_trace_then_transcript_and_tapped_word_times) {
   ui::MainWindow w;
-  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
-  w.setRecordingClock([this] { return m_now; });
-  use_fake_microphone(w);
-  w.imageList()->setCurrentRow(0);
-  w.action("speak-and-point")->trigger();
-  ASSERT_TRUE(w.session()->isRecording());
-  ASSERT_NE(m_microphone, nullptr);
+  ASSERT_NO_FATAL_FAILURE(start_speaking(w, 0));
   EXPECT_EQ(w.speakAndPoint()->step(), Step::speaking);
   EXPECT_EQ(w.action("stop-recording")->text(), "&Stop Speaking");
   // One second of voice with a click at 0.5 s, while pointing.
@@ -393,11 +397,7 @@ TEST_F(main_window_test, without_a_microphone_speak_and_point_says_so_and_keeps_
 
 TEST_F(main_window_test, discarding_speak_and_point_deletes_its_voice) {
   ui::MainWindow w;
-  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
-  w.setRecordingClock([this] { return m_now; });
-  use_fake_microphone(w);
-  w.imageList()->setCurrentRow(0);
-  w.action("speak-and-point")->trigger();
+  ASSERT_NO_FATAL_FAILURE(start_speaking(w, 0));
   m_microphone->say(std::vector<std::int16_t>(1600, 7));
   ASSERT_EQ(voices().size(), 1u);
   w.action("discard-recording")->trigger();
@@ -411,11 +411,7 @@ TEST_F(main_window_test, discarding_speak_and_point_deletes_its_voice) {
 TEST_F(main_window_test, an_interrupted_speak_and_point_recording_goes_on_with_its_transcript) {
   {
     ui::MainWindow w;
-    ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
-    w.setRecordingClock([this] { return m_now; });
-    use_fake_microphone(w);
-    w.imageList()->setCurrentRow(1);
-    w.action("speak-and-point")->trigger();
+    ASSERT_NO_FATAL_FAILURE(start_speaking(w, 1));
     m_microphone->say(std::vector<std::int16_t>(32000, 3));
     move_to(w, 0.5, 0.5, 0.4);
     m_now = 2.0;
@@ -1011,11 +1007,7 @@ TEST(main_window_hidpi_test, at_twice_the_pixels_the_window_draws_sharp_and_reco
 
 TEST_F(main_window_test, screenshot_of_speak_and_point_tapping_words_as_the_voice_plays) {
   ui::MainWindow w;
-  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {960, 640}));
-  w.setRecordingClock([this] { return m_now; });
-  use_fake_microphone(w);
-  w.imageList()->setCurrentRow(0);
-  w.action("speak-and-point")->trigger();
+  ASSERT_NO_FATAL_FAILURE(start_speaking(w, 0, {960, 640}));
   for (int i = 0; i <= 120; ++i) {
     const double a = 6.2831853 * i / 90;
     move_to(w, 0.5 + 0.25 * std::cos(a), 0.5 + 0.33 * std::sin(a), i / 30.0);
