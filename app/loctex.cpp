@@ -5,6 +5,11 @@
 #include <QSettings>
 
 #include "ui/main_window.h"
+#ifdef LOCTEX_HAS_TRAINER
+#include <QAction>
+
+#include "ui/train_window.h"
+#endif
 
 int main(int argc, char** argv) {
   // Every mouse sample is part of the trace: no merging of moves that
@@ -26,9 +31,24 @@ int main(int argc, char** argv) {
   parser.process(app);
 
   loctex::ui::MainWindow window;
+#ifdef LOCTEX_HAS_TRAINER
+  // Training has a window of its own, made when first asked for.
+  loctex::ui::TrainWindow* training = nullptr;
+  QObject::connect(
+      window.addToolAction("train", QObject::tr("&Training..."), QKeySequence(QObject::tr("Ctrl+Shift+L"))),
+      &QAction::triggered, &window, [&training] {
+        if (!training) training = new loctex::ui::TrainWindow;
+        training->show();
+        training->raise();
+      });
+#endif
   const QStringList args = parser.positionalArguments();
   const QString project = args.isEmpty() ? QSettings().value("project").toString() : args.front();
   if (!project.isEmpty()) window.openProject(project);
   window.show();
-  return app.exec();
+  const int status = app.exec();
+#ifdef LOCTEX_HAS_TRAINER
+  delete training;  // stops a run still going, after its checkpoint
+#endif
+  return status;
 }

@@ -309,6 +309,16 @@ void MainWindow::createActions() {
   for (const auto& [name, a] : m_actions) showKeysInToolTip(a);
 }
 
+QAction* MainWindow::addToolAction(const QString& name, const QString& text, const QKeySequence& keys) {
+  if (!m_tools) {
+    m_tools = new QMenu(tr("&Tools"), this);
+    menuBar()->insertMenu(menuBar()->actions().constLast(), m_tools);  // before Help
+  }
+  QAction* a = makeAction(m_tools, name, text, keys);
+  showKeysInToolTip(a);
+  return a;
+}
+
 void MainWindow::showKeysInToolTip(QAction* a) {
   // As a menu shows the keys beside the text, so does the toolbar's tooltip.
   const QString keys = a->shortcut().toString(QKeySequence::NativeText);

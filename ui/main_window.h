@@ -83,6 +83,10 @@ class MainWindow : public QMainWindow {
   // reason in the status bar, if that cannot be done.
   bool recoverRecording(std::int64_t journal_id, Recovery choice);
 
+  // An action of another part of the app (the training window) in the
+  // Tools menu, listed with the others (action(name), F1).
+  QAction* addToolAction(const QString& name, const QString& text, const QKeySequence& keys);
+
   // The recording's clock; tests drive time with their own.
   void setRecordingClock(RecordingSession::Clock clock);
   // Where Speak and Point's voice comes from: the system's default input
@@ -148,6 +152,7 @@ class MainWindow : public QMainWindow {
   RecordingSession::Clock m_clock;
   std::int64_t m_annotator_id = 1;
   std::map<QString, QAction*> m_actions;
+  QMenu* m_tools = nullptr;
   QListWidget* m_images = nullptr;
   QComboBox* m_filter = nullptr;
   std::map<QString, QIcon> m_thumbnails;

@@ -1,0 +1,84 @@
+#pragma once
+// Live training in the app: the run's settings over the trainer's defaults
+// (which train on a laptop CPU): a built data set, an output folder, the
+// objectives and the model size; start, pause, resume and stop; and live
+// charts of every loss term, the learning rate and samples a second, with
+// the step and the time left.
+
+#include <QMap>
+#include <QString>
+#include <QWidget>
+
+#include <cstdint>
+
+#include "trainer/config.h"
+#include "trainer/train.h"
+
+class QCheckBox;
+class QChart;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QLineSeries;
+class QPushButton;
+class QSpinBox;
+
+namespace loctex::ui {
+
+class TrainingRun;
+
+class TrainView : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit TrainView(QWidget* parent = nullptr);
+
+  TrainingRun* run() const { return m_run; }
+  // The config the form describes, over the trainer's defaults.
+  trainer::TrainConfig config() const;
+  void setDataset(const QString& shards);
+  void setOutput(const QString& folder);
+  // A chart's line by name: "loss" (the weighted sum) and each objective's
+  // term on the loss chart, "lr", "samples/s"; nullptr before its first point.
+  QLineSeries* series(const QString& name) const { return m_series.value(name); }
+  QString progressText() const;
+
+ public Q_SLOTS:
+  void start();
+  void togglePause();
+  void stop();
+
+ Q_SIGNALS:
+  // What the window's status bar should say.
+  void message(QString text);
+
+ private:
+  void addPoint(QChart* chart, const QString& name, double step, double value);
+  void showMetrics(const trainer::StepMetrics& metrics, qint64 total_steps);
+  void updateButtons();
+
+  TrainingRun* m_run;
+  QLineEdit* m_dataset;
+  QLineEdit* m_output;
+  QCheckBox* m_resume;
+  QSpinBox* m_steps;
+  QSpinBox* m_batch;
+  QComboBox* m_image_size;
+  QComboBox* m_width;
+  QCheckBox* m_trace;
+  QCheckBox* m_icmlm;
+  QCheckBox* m_itm;
+  QPushButton* m_start;
+  QPushButton* m_pause;
+  QPushButton* m_stop;
+  QLabel* m_progress;
+  QChart* m_loss_chart;
+  QChart* m_lr_chart;
+  QChart* m_speed_chart;
+  QMap<QString, QLineSeries*> m_series;
+  std::int64_t m_start_step = 0;
+  double m_started_at = 0;  // seconds on a monotonic clock, for the ETA
+};
+
+}  // namespace loctex::ui

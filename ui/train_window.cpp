@@ -1,0 +1,50 @@
+#include "ui/train_window.h"
+
+#include <QCloseEvent>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSettings>
+#include <QStatusBar>
+
+#include "ui/train_view.h"
+#include "ui/training_run.h"
+
+namespace loctex::ui {
+
+TrainWindow::TrainWindow(QWidget* parent) : QMainWindow(parent), m_view(new TrainView) {
+  setWindowTitle(tr("Training - LocTex Studio"));
+  setCentralWidget(m_view);
+  connect(m_view, &TrainView::message, this, [this](const QString& text) { statusBar()->showMessage(text); });
+  // A run asked to stop on close closes the window when it has ended.
+  connect(m_view->run(), &TrainingRun::stateChanged, this, [this](TrainingRun::State state) {
+    if (m_close_when_done && (state == TrainingRun::State::finished || state == TrainingRun::State::failed))
+      close();
+  });
+  restoreGeometry(QSettings().value("train_window/geometry").toByteArray());
+}
+
+void TrainWindow::closeEvent(QCloseEvent* event) {
+  QSettings().setValue("train_window/geometry", saveGeometry());
+  if (!m_view->run()->active()) {
+    event->accept();
+    return;
+  }
+  event->ignore();
+  if (m_close_when_done) return;  // already stopping
+  auto* box = new QMessageBox(QMessageBox::Question, tr("Training is running"),
+                              tr("Stop training and close? The run writes a checkpoint first, so it can be "
+                                 "continued later."),
+                              QMessageBox::NoButton, this);
+  box->setObjectName("close-while-training");
+  auto* stop = box->addButton(tr("Stop and Close"), QMessageBox::AcceptRole);
+  box->addButton(tr("Keep Training"), QMessageBox::RejectRole);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  connect(box, &QMessageBox::buttonClicked, this, [this, stop](QAbstractButton* button) {
+    if (button != stop) return;
+    m_close_when_done = true;
+    m_view->stop();
+  });
+  box->open();
+}
+
+}  // namespace loctex::ui
