@@ -49,5 +49,5 @@ echo "Data set:   $(realpath "$out/dataset")/ (train-*.tar, val-*.tar, manifest.
 echo "Runs:       $(realpath "$out/runs")/ (loctex/, no-trace/: config.json, metrics.jsonl, checkpoints/; report.json)"
 echo "Attention:  $(realpath "$out/attention")/*/sheet.png (the model's attention beside each word's trace)"
 if [ -x build/app/loctex ]; then
-  echo "App:        build/app/loctex $(realpath "$out/project")   (pick an image, Space replays it, Ctrl+T records)"
+  echo "App:        build/app/loctex $(realpath "$out/project")   (pick an image, Space replays it, Ctrl+T records; Tools > Training trains on $(realpath "$out/train-dataset"))"
 fi
