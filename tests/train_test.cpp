@@ -143,6 +143,41 @@ TEST_F(train_test, a_resumed_run_with_every_random_objective_ends_exactly_too) {
   expect_exact_resume(straight, broken);
 }
 
+TEST_F(train_test, previews_of_attention_arrive_every_n_steps_and_change_nothing_of_the_run) {
+  const auto plain = tr::train(tiny("unwatched"));
+  std::vector<std::int64_t> steps;
+  std::vector<tr::AttentionSample> first;
+  tr::TrainObserver observer;
+  observer.preview_every = 2;
+  observer.preview_samples = 3;
+  observer.preview = [&](std::int64_t step, std::vector<tr::AttentionSample> samples) {
+    steps.push_back(step);
+    if (first.empty()) first = std::move(samples);
+  };
+  const auto watched = tr::train(tiny("watched"), false, observer);
+  EXPECT_EQ(steps, (std::vector<std::int64_t>{0, 2, 4, 6}));  // before the first step, then every 2
+  ASSERT_EQ(first.size(), 3u);
+  for (const auto& sample : first) {
+    EXPECT_EQ(sample.image_size, 64);
+    EXPECT_EQ(sample.grid, 2);
+    EXPECT_EQ(sample.bgr.size(), 64u * 64u * 3u);
+    EXPECT_FALSE(sample.caption.empty());
+    ASSERT_FALSE(sample.words.empty()) << sample.key;
+    for (const auto& w : sample.words) {
+      ASSERT_EQ(w.attention.size(), 4u);
+      float sum = 0, trace = 0;
+      for (float a : w.attention) sum += a;
+      for (float h : w.trace) trace += h;
+      EXPECT_NEAR(sum, 1.0f, 1e-5f) << w.text;    // a distribution over the cells
+      EXPECT_NEAR(trace, 1.0f, 1e-4f) << w.text;  // the word's heatmap, too
+      EXPECT_NE(w.text, "?");
+    }
+  }
+  // Eval-mode passes in between leave training exactly as it was.
+  EXPECT_EQ(watched.last.loss, plain.last.loss);
+  EXPECT_EQ(watched.last.terms, plain.last.terms);
+}
+
 TEST_F(train_test, refuses_to_overwrite_or_to_resume_a_changed_run) {
   const auto c = tiny("guarded");
   tr::train(c);

@@ -12,6 +12,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSlider>
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTest>
@@ -22,6 +23,7 @@
 #include "qt_test_support.h"
 #include "test_support.h"
 #include "trainer_support.h"
+#include "ui/attention_preview.h"
 #include "ui/train_view.h"
 #include "ui/train_window.h"
 #include "ui/training_run.h"
@@ -176,11 +178,12 @@ void set_tiny_form(ui::TrainView& view, const fs::path& shards, const fs::path& 
 
 TEST_F(train_view_test, the_view_charts_every_term_the_rate_and_the_speed_as_it_trains) {
   ui::TrainWindow window;
-  window.resize(1100, 700);
+  window.resize(1280, 780);
   window.show();
   ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
   ui::TrainView& view = *window.view();
   set_tiny_form(view, *s_dir / "shards", m_dir / "run", 100000);  // never ends before the pause
+  view.findChild<QSpinBox*>("train-preview-every")->setValue(10);
   const auto config = view.config();
   EXPECT_EQ(config.optim.steps, 100000);
   EXPECT_EQ(config.model.image_size, 64);
@@ -209,13 +212,29 @@ TEST_F(train_view_test, the_view_charts_every_term_the_rate_and_the_speed_as_it_
   EXPECT_TRUE(view.progressText().startsWith(QString("Step %1 of 100000").arg(progress.count() * 10)))
       << view.progressText().toStdString();
   EXPECT_TRUE(view.progressText().contains("ETA")) << view.progressText().toStdString();
+  // Previews before the first step and every 10 steps, the newest shown:
+  // the first sample's first traced word, model beside trace, 192 px tiles.
+  ui::AttentionPreview& preview = *view.preview();
+  ASSERT_TRUE(QTest::qWaitFor([&] { return preview.count() == held / 10 + 1; }, kTimeoutMs));
+  EXPECT_EQ(preview.shownStep(), held);
+  EXPECT_EQ(preview.image().width(), 2 * 192);
+  EXPECT_GT(preview.image().height(), 192);
   EXPECT_TRUE(loctex::testing::save_screenshot(window, "train_window"));
+  auto* history = preview.findChild<QSlider*>("preview-history");
+  history->setValue(0);  // back to the model before its first step
+  EXPECT_EQ(preview.shownStep(), 0);
+  const QImage untrained = preview.image();
+  history->setValue(history->maximum());
+  EXPECT_NE(preview.image(), untrained);  // the attention has changed since
+  history->setValue(1);                   // looking back: new previews do not move the view
   QTest::mouseClick(view.findChild<QPushButton*>("train-pause"), Qt::LeftButton);  // resume
   ASSERT_TRUE(QTest::qWaitFor([&] { return progress.count() >= held / 10 + 2; }, kTimeoutMs));
   QTest::mouseClick(view.findChild<QPushButton*>("train-stop"), Qt::LeftButton);
   ASSERT_TRUE(finished.wait(kTimeoutMs));
   const auto summary = finished.at(0).at(0).value<trainer::TrainSummary>();
   EXPECT_EQ(view.series("loss")->count(), progress.count());
+  EXPECT_GT(preview.count(), held / 10 + 1);
+  EXPECT_EQ(preview.shownStep(), 10);
   EXPECT_TRUE(view.findChild<QPushButton*>("train-start")->isEnabled());
   EXPECT_TRUE(window.statusBar()->currentMessage().startsWith(
       QString("Training stopped at step %1").arg(summary.steps)))

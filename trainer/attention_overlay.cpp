@@ -20,6 +20,7 @@
 #include "core/vocabulary.h"
 #include "pipeline/manifest.h"
 #include "pipeline/shard_reader.h"
+#include "trainer/attention_probe.h"
 #include "trainer/batch_loader.h"
 #include "trainer/device.h"
 #include "trainer/model.h"
@@ -29,9 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
-
-// Samples per forward pass: enough for the usual handful in one batch.
-constexpr std::int64_t kBatchSize = 16;
 
 void check_style(const core::OverlayStyle& style) {
   if (style.tile_side < 16 || style.tile_side > 4096)
@@ -86,58 +84,6 @@ cv::Mat row_of(const cv::Mat& base, const AttentionSample& s, const WordAttentio
   return row;
 }
 
-// ---- from the model -------------------------------------------------------
-
-// What KEY.json says of a sample, as far as the overlays need it.
-struct SampleText {
-  std::string caption;
-  std::vector<std::string> words;
-};
-
-// The caption and words of `keys`, read from KEY.json in the val shards;
-// stops reading once every key is found.
-std::map<std::string, SampleText> read_texts(const fs::path& shards, const std::set<std::string>& keys) {
-  std::map<std::string, SampleText> out;
-  if (keys.empty()) return out;
-  for (const auto& shard : pipeline::read_manifest(shards / pipeline::kManifestName).shards) {
-    if (shard.split != pipeline::Split::val) continue;
-    const fs::path path = shards / shard.name;
-    pipeline::ShardReader reader(path);
-    while (auto sample = reader.next()) {
-      if (!keys.contains(sample->key)) continue;
-      const auto it = sample->files.find("json");
-      if (it == sample->files.end()) continue;  // the loader could not have decoded it either
-      try {
-        const Json json = Json::parse(it->second);
-        SampleText text;
-        text.caption = json.at("caption").get<std::string>();
-        for (const auto& word : json.at("words")) text.words.push_back(word.at("text").get<std::string>());
-        out.emplace(sample->key, std::move(text));
-      } catch (const std::exception& e) {
-        throw std::runtime_error(path.string() + ": " + sample->key + ".json: " + e.what());
-      }
-      if (out.size() == keys.size()) return out;
-    }
-  }
-  return out;
-}
-
-// One batch image [3, S, S] (normalised RGB planes) back to 8-bit BGR pixels.
-std::vector<std::uint8_t> to_bgr(const torch::Tensor& image) {
-  const auto size = image.size(1);
-  const auto rgb = image.contiguous();
-  const auto* data = rgb.data_ptr<float>();
-  const auto plane = static_cast<std::size_t>(size * size);
-  std::vector<std::uint8_t> bgr(3 * plane);
-  for (std::size_t i = 0; i < plane; ++i)
-    for (int c = 0; c < 3; ++c) {
-      const double v = (data[static_cast<std::size_t>(c) * plane + i] * kImageStd[c] + kImageMean[c]) * 255.0;
-      bgr[3 * i + static_cast<std::size_t>(2 - c)] =
-          static_cast<std::uint8_t>(std::clamp(std::lround(v), 0L, 255L));
-    }
-  return bgr;
-}
-
 }  // namespace
 
 std::vector<unsigned char> render_attention_sheet(const AttentionSample& sample,
@@ -187,87 +133,14 @@ AttentionOverlayReport write_attention_overlays(const AttentionOverlayOptions& o
   // ======== THE MODEL ON THE FIRST VAL SAMPLES ========
   DataConfig data = config.data;
   data.shards = shards;
-  data.workers = 1;
-  data.prefetch = 2;
-  LoaderOptions loading;
-  loading.split = "val";
-  loading.batch_size = std::min(options.max_samples, kBatchSize);
-  loading.image_size = config.model.image_size;
-  loading.max_words = config.model.max_words;
-  loading.augment = false;
-  loading.shuffle = false;
-  loading.repeat = false;
-  const int grid = config.model.image_size / 32;
-  const auto cells = static_cast<std::size_t>(grid) * static_cast<std::size_t>(grid);
-
+  const AttentionProbe probe(data, vocabulary, config.model, options.max_samples);
+  report.skipped_samples = probe.skipped();
   auto& model = loaded.model;
   model->to(device);
-  model->eval();
-  torch::NoGradGuard no_grad;
+  auto samples = probe.attend(model, device);
 
-  std::vector<AttentionSample> samples;
-  // Per sample: (caption position, attention, trace) of each traced word;
-  // the words' text comes from KEY.json afterwards.
-  std::vector<std::vector<WordAttention>> rows;
-  {
-    BatchLoader loader(data, vocabulary, loading);
-    while (static_cast<std::int64_t>(samples.size()) < options.max_samples) {
-      auto batch = loader.next();
-      if (!batch) break;
-      const auto out = model->forward(batch->images.to(device), batch->tokens.to(device));
-      // shape: (B, L, g*g), each row summing to 1
-      const auto attention =
-          torch::softmax(out.attention_logits, 2).to(torch::kCPU, torch::kFloat).contiguous();
-      const auto heatmaps = batch->heatmaps.reshape({batch->heatmaps.size(0), batch->heatmaps.size(1), -1})
-                                .to(torch::kFloat)
-                                .contiguous();
-      const auto has_trace = batch->has_trace.to(torch::kBool).contiguous();
-      const auto traced = has_trace.accessor<bool, 2>();
-      const auto length = has_trace.size(1);
-      const float* attention_data = attention.data_ptr<float>();
-      const float* heatmap_data = heatmaps.data_ptr<float>();
-      for (std::size_t b = 0; b < batch->keys.size(); ++b) {
-        if (static_cast<std::int64_t>(samples.size()) == options.max_samples) break;
-        const auto i = static_cast<std::int64_t>(b);
-        AttentionSample sample;
-        sample.key = batch->keys[b];
-        sample.image_size = config.model.image_size;
-        sample.bgr = to_bgr(batch->images[i]);
-        sample.grid = grid;
-        std::vector<WordAttention> words;
-        for (std::int64_t position = 1; position < length; ++position) {
-          if (!traced[i][position]) continue;
-          WordAttention w;
-          w.index = static_cast<std::size_t>(position - 1);
-          const auto offset = static_cast<std::size_t>(i * length + position) * cells;
-          const float* a = attention_data + offset;
-          const float* h = heatmap_data + offset;
-          w.attention.assign(a, a + cells);
-          w.trace.assign(h, h + cells);
-          words.push_back(std::move(w));
-        }
-        samples.push_back(std::move(sample));
-        rows.push_back(std::move(words));
-      }
-    }
-    report.skipped_samples = loader.stats().skipped_samples;
-  }
-
-  // ======== WORDS, RENDERING, FILES ========
-  std::set<std::string> keys;
-  for (const auto& s : samples) keys.insert(s.key);
-  const auto texts = read_texts(shards, keys);
-  for (std::size_t k = 0; k < samples.size(); ++k) {
-    AttentionSample& sample = samples[k];
-    const auto text = texts.find(sample.key);
-    if (text == texts.end())  // the loader read it from these shards a moment ago
-      throw std::runtime_error("sample " + sample.key + ": no KEY.json in the val shards of " +
-                               shards.string());
-    sample.caption = text->second.caption;
-    sample.words = std::move(rows[k]);
-    for (auto& w : sample.words)
-      w.text = w.index < text->second.words.size() ? text->second.words[w.index] : "?";
-
+  // ======== RENDERING, FILES ========
+  for (AttentionSample& sample : samples) {
     // Every file of the sample rendered before the first is written: a
     // failure to render leaves no half-written folder.
     std::vector<std::pair<std::string, std::vector<unsigned char>>> pngs;

@@ -5,11 +5,13 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
 #include "core/atomic_file.h"
 #include "core/vocabulary.h"
+#include "trainer/attention_probe.h"
 #include "trainer/batch_loader.h"
 #include "trainer/checkpoint.h"
 #include "trainer/device.h"
@@ -158,6 +160,11 @@ TrainSummary train(const TrainConfig& config, bool resume, const TrainObserver& 
       icmlm_candidates(vocabulary, static_cast<std::size_t>(config.objectives.icmlm_candidates));
   model->train();
   if (observer.started) observer.started(summary.start_step, config.optim.steps);
+  std::optional<AttentionProbe> probe;
+  if (observer.preview && observer.preview_every > 0 && observer.preview_samples > 0) {
+    probe.emplace(config.data, vocabulary, config.model, observer.preview_samples);
+    observer.preview(summary.start_step, probe->attend(model, device));
+  }
   const auto run_start = Clock::now();
   auto window_start = run_start;
   double window_wait = loader.stats().wait_seconds;
@@ -214,6 +221,7 @@ TrainSummary train(const TrainConfig& config, bool resume, const TrainObserver& 
       window_wait = wait;
       window_samples = 0;
     }
+    if (probe && step % observer.preview_every == 0) observer.preview(step, probe->attend(model, device));
     if (step % config.checkpoint_every == 0 && step < config.optim.steps) checkpoint();
   }
   if (step > summary.start_step || !existing) checkpoint();

@@ -8,9 +8,11 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "trainer/attention_overlay.h"
 #include "trainer/config.h"
 
 namespace loctex::trainer {
@@ -35,6 +37,14 @@ struct TrainObserver {
   std::function<void(const StepMetrics&, std::int64_t total_steps)> progress;
   // Polled between steps; true stops the run after a checkpoint.
   std::function<bool()> stop_requested;
+  // The model's attention on the first `preview_samples` validation samples
+  // (as `loctex-train overlays` draws them), before the first step and every
+  // `preview_every` steps; 0 turns it off. Runs on the training thread,
+  // between steps, in eval mode, and changes nothing of the run: the same
+  // steps give the same model with or without it.
+  std::int64_t preview_every = 0;
+  std::int64_t preview_samples = 4;
+  std::function<void(std::int64_t step, std::vector<AttentionSample> samples)> preview;
 };
 
 struct TrainSummary {

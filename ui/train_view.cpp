@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ui/attention_preview.h"
 #include "ui/training_run.h"
 
 namespace loctex::ui {
@@ -39,7 +40,7 @@ double monotonic_seconds() {
 QChart* make_chart(const QString& title) {
   auto* chart = new QChart;
   chart->setTitle(title);
-  chart->legend()->setAlignment(Qt::AlignRight);
+  chart->legend()->setAlignment(Qt::AlignBottom);
   chart->setMargins(QMargins(4, 4, 4, 4));
   auto* x = new QValueAxis;
   x->setTitleText(QObject::tr("step"));
@@ -81,13 +82,15 @@ TrainView::TrainView(QWidget* parent)
       m_trace(new QCheckBox(tr("Trace attention (LocTex)"))),
       m_icmlm(new QCheckBox(tr("Masked words (ICMLM)"))),
       m_itm(new QCheckBox(tr("Image-text matching (Park && Han)"))),
+      m_preview_every(new QSpinBox),
       m_start(new QPushButton(tr("Start"))),
       m_pause(new QPushButton(tr("Pause"))),
       m_stop(new QPushButton(tr("Stop"))),
       m_progress(new QLabel),
       m_loss_chart(make_chart(tr("Loss terms"))),
       m_lr_chart(make_chart(tr("Learning rate"))),
-      m_speed_chart(make_chart(tr("Samples a second"))) {
+      m_speed_chart(make_chart(tr("Samples a second"))),
+      m_preview(new AttentionPreview) {
   const trainer::TrainConfig defaults;
   m_dataset->setObjectName("train-dataset");
   m_dataset->setPlaceholderText(tr("a loctex-build-dataset output folder"));
@@ -105,6 +108,10 @@ TrainView::TrainView(QWidget* parent)
   m_icmlm->setChecked(defaults.objectives.icmlm > 0);
   m_itm->setChecked(defaults.objectives.itm > 0);
   m_progress->setObjectName("train-progress");
+  m_preview_every->setObjectName("train-preview-every");
+  m_preview_every->setRange(0, 1'000'000);
+  m_preview_every->setValue(50);
+  m_preview_every->setSpecialValueText(tr("never"));
   m_steps->setObjectName("train-steps");
   m_batch->setObjectName("train-batch");
   m_image_size->setObjectName("train-image-size");
@@ -127,6 +134,7 @@ TrainView::TrainView(QWidget* parent)
   auto* objectives = new QVBoxLayout;
   for (QCheckBox* box : {m_trace, m_icmlm, m_itm}) objectives->addWidget(box);
   form->addRow(tr("Objectives"), objectives);
+  form->addRow(tr("Preview every"), m_preview_every);
   auto* buttons = new QHBoxLayout;
   for (QPushButton* button : {m_start, m_pause, m_stop}) buttons->addWidget(button);
   form->addRow(buttons);
@@ -144,9 +152,13 @@ TrainView::TrainView(QWidget* parent)
     charts->addWidget(view, row++, 0);
   }
   charts->setRowStretch(0, 2);
+  // One line each: the title names it, and the room goes to the axes.
+  m_lr_chart->legend()->hide();
+  m_speed_chart->legend()->hide();
   auto* layout = new QHBoxLayout(this);
   layout->addWidget(settings);
   layout->addLayout(charts, 1);
+  layout->addWidget(m_preview);
 
   connect(m_start, &QPushButton::clicked, this, &TrainView::start);
   connect(m_pause, &QPushButton::clicked, this, &TrainView::togglePause);
@@ -158,6 +170,7 @@ TrainView::TrainView(QWidget* parent)
     m_progress->setText(tr("Step %1 of %2").arg(start_step).arg(total));
   });
   connect(m_run, &TrainingRun::progress, this, &TrainView::showMetrics);
+  connect(m_run, &TrainingRun::preview, m_preview, &AttentionPreview::addPreview);
   connect(m_run, &TrainingRun::paused, this,
           [this](qint64 step) { Q_EMIT message(tr("Paused after step %1").arg(step)); });
   connect(m_run, &TrainingRun::finished, this, [this](const trainer::TrainSummary& summary) {
@@ -200,6 +213,8 @@ void TrainView::start() {
   QSettings().setValue("train/output", m_output->text());
   for (QChart* chart : {m_loss_chart, m_lr_chart, m_speed_chart}) chart->removeAllSeries();
   m_series.clear();
+  m_preview->clear();
+  m_run->setPreview(m_preview_every->value(), 4);
   m_run->start(config(), m_resume->isChecked());
   Q_EMIT message(tr("Training..."));
 }

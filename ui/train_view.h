@@ -1,9 +1,9 @@
 #pragma once
 // Live training in the app: the run's settings over the trainer's defaults
 // (which train on a laptop CPU): a built data set, an output folder, the
-// objectives and the model size; start, pause, resume and stop; and live
-// charts of every loss term, the learning rate and samples a second, with
-// the step and the time left.
+// objectives and the model size; start, pause, resume and stop; live charts
+// of every loss term, the learning rate and samples a second, with the step
+// and the time left; and the attention preview every N steps.
 
 #include <QMap>
 #include <QString>
@@ -26,6 +26,7 @@ class QSpinBox;
 
 namespace loctex::ui {
 
+class AttentionPreview;
 class TrainingRun;
 
 class TrainView : public QWidget {
@@ -35,6 +36,7 @@ class TrainView : public QWidget {
   explicit TrainView(QWidget* parent = nullptr);
 
   TrainingRun* run() const { return m_run; }
+  AttentionPreview* preview() const { return m_preview; }
   // The config the form describes, over the trainer's defaults.
   trainer::TrainConfig config() const;
   void setDataset(const QString& shards);
@@ -69,6 +71,7 @@ class TrainView : public QWidget {
   QCheckBox* m_trace;
   QCheckBox* m_icmlm;
   QCheckBox* m_itm;
+  QSpinBox* m_preview_every;
   QPushButton* m_start;
   QPushButton* m_pause;
   QPushButton* m_stop;
@@ -77,6 +80,7 @@ class TrainView : public QWidget {
   QChart* m_lr_chart;
   QChart* m_speed_chart;
   QMap<QString, QLineSeries*> m_series;
+  AttentionPreview* m_preview;
   std::int64_t m_start_step = 0;
   double m_started_at = 0;  // seconds on a monotonic clock, for the ETA
 };

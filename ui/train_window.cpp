@@ -20,6 +20,7 @@ TrainWindow::TrainWindow(QWidget* parent) : QMainWindow(parent), m_view(new Trai
     if (m_close_when_done && (state == TrainingRun::State::finished || state == TrainingRun::State::failed))
       close();
   });
+  resize(1280, 780);  // the settings, three charts and the preview side by side
   restoreGeometry(QSettings().value("train_window/geometry").toByteArray());
 }
 

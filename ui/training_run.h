@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "trainer/config.h"
 #include "trainer/train.h"
@@ -30,6 +31,14 @@ class TrainingRun : public QObject {
   explicit TrainingRun(QObject* parent = nullptr);
   // Stops a run still going (it writes its checkpoint) and waits for it.
   ~TrainingRun() override;
+
+  // Previews of the model's attention on `samples` validation samples
+  // before the first step and every `every` steps (0: none); for the next
+  // start().
+  void setPreview(std::int64_t every, std::int64_t samples) {
+    m_preview_every = every;
+    m_preview_samples = samples;
+  }
 
   // Starts training as `config` says (resuming OUTPUT's latest checkpoint
   // with `resume`); false if a run is going already.
@@ -53,6 +62,7 @@ class TrainingRun : public QObject {
   void progress(loctex::trainer::StepMetrics metrics, qint64 total_steps);
   // The run holds after step `step`.
   void paused(qint64 step);
+  void preview(qint64 step, std::vector<loctex::trainer::AttentionSample> samples);
   void finished(loctex::trainer::TrainSummary summary);
   void failed(QString message);
   void stateChanged(loctex::ui::TrainingRun::State state);
@@ -70,9 +80,12 @@ class TrainingRun : public QObject {
   bool m_pause = false;  // guarded by m_mutex
   bool m_stop = false;   // guarded by m_mutex
   std::atomic<std::int64_t> m_step{0};
+  std::int64_t m_preview_every = 0;
+  std::int64_t m_preview_samples = 4;
 };
 
 }  // namespace loctex::ui
 
 Q_DECLARE_METATYPE(loctex::trainer::StepMetrics)
 Q_DECLARE_METATYPE(loctex::trainer::TrainSummary)
+Q_DECLARE_METATYPE(std::vector<loctex::trainer::AttentionSample>)
