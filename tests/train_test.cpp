@@ -11,6 +11,7 @@
 #include "core/vocabulary.h"
 #include "test_support.h"
 #include "trainer/checkpoint.h"
+#include "trainer/evaluate.h"
 #include "trainer/model.h"
 #include "trainer/schedule.h"
 #include "trainer_support.h"
@@ -174,6 +175,40 @@ TEST_F(train_test, previews_of_attention_arrive_every_n_steps_and_change_nothing
     }
   }
   // Eval-mode passes in between leave training exactly as it was.
+  EXPECT_EQ(watched.last.loss, plain.last.loss);
+  EXPECT_EQ(watched.last.terms, plain.last.terms);
+}
+
+TEST_F(train_test, evaluations_during_training_arrive_every_n_steps_and_at_the_end_and_change_nothing) {
+  const auto plain = tr::train(tiny("unevaluated"));
+  std::vector<tr::EvalPoint> points;
+  tr::TrainObserver observer;
+  observer.eval_every = 4;
+  observer.evaluated = [&](const tr::EvalPoint& p) { points.push_back(p); };
+  const auto watched = tr::train(tiny("evaluated"), false, observer);
+  ASSERT_EQ(points.size(), 2u);  // step 4, then the end (6)
+  EXPECT_EQ(points[0].step, 4);
+  EXPECT_EQ(points[1].step, 6);
+  for (const auto& p : points) {
+    EXPECT_GT(p.pairs, 0);
+    EXPECT_DOUBLE_EQ(p.chance_r1, 1.0 / static_cast<double>(p.pairs));
+    EXPECT_GE(p.image_to_text_r1, 0.0);
+    EXPECT_LE(p.image_to_text_r1, p.image_to_text_r5);
+    EXPECT_LE(p.image_to_text_r5, p.image_to_text_r10);
+    EXPECT_LE(p.text_to_image_r10, 1.0);
+    EXPECT_GT(p.traced_words, 0);
+    EXPECT_GE(p.pointing_accuracy, 0.0);
+    EXPECT_LE(p.pointing_accuracy, 1.0);
+    EXPECT_GT(p.chance_pointing, 0.0);
+    EXPECT_GT(p.kl, 0.0);
+  }
+  // The same evaluation as loctex-train eval gives for the finished run.
+  auto final_model = tr::load_model(tiny("evaluated").output);
+  tr::EvalOptions options;
+  options.threads = 1;
+  const auto report = tr::evaluate(final_model.model, final_model.config, options);
+  EXPECT_DOUBLE_EQ(points[1].pointing_accuracy, report.alignment.pointing_accuracy);
+  EXPECT_DOUBLE_EQ(points[1].image_to_text_r1, report.retrieval.image_to_text.r1);
   EXPECT_EQ(watched.last.loss, plain.last.loss);
   EXPECT_EQ(watched.last.terms, plain.last.terms);
 }

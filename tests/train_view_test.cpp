@@ -184,6 +184,7 @@ TEST_F(train_view_test, the_view_charts_every_term_the_rate_and_the_speed_as_it_
   ui::TrainView& view = *window.view();
   set_tiny_form(view, *s_dir / "shards", m_dir / "run", 100000);  // never ends before the pause
   view.findChild<QSpinBox*>("train-preview-every")->setValue(10);
+  view.findChild<QSpinBox*>("train-eval-every")->setValue(10);
   const auto config = view.config();
   EXPECT_EQ(config.optim.steps, 100000);
   EXPECT_EQ(config.model.image_size, 64);
@@ -191,6 +192,7 @@ TEST_F(train_view_test, the_view_charts_every_term_the_rate_and_the_speed_as_it_
   QSignalSpy progress(view.run(), &ui::TrainingRun::progress);
   QSignalSpy paused(view.run(), &ui::TrainingRun::paused);
   QSignalSpy finished(view.run(), &ui::TrainingRun::finished);
+  QSignalSpy evaluated(view.run(), &ui::TrainingRun::evaluated);
   int reports = 0;  // the view logs every 10 steps (the trainer's default)
   QObject::connect(view.run(), &ui::TrainingRun::progress, &view, [&view, &reports] {
     if (++reports == 3) view.togglePause();
@@ -212,6 +214,16 @@ TEST_F(train_view_test, the_view_charts_every_term_the_rate_and_the_speed_as_it_
   EXPECT_TRUE(view.progressText().startsWith(QString("Step %1 of 100000").arg(progress.count() * 10)))
       << view.progressText().toStdString();
   EXPECT_TRUE(view.progressText().contains("ETA")) << view.progressText().toStdString();
+  // An evaluation every 10 steps, charted.
+  ASSERT_TRUE(QTest::qWaitFor([&] { return evaluated.count() == held / 10; }, kTimeoutMs));
+  for (const char* name : {"R@1 i\u2192t", "R@1 t\u2192i", "pointing", "chance"}) {
+    ASSERT_NE(view.series(QString::fromUtf8(name)), nullptr) << name;
+    EXPECT_EQ(view.series(QString::fromUtf8(name))->count(), evaluated.count()) << name;
+  }
+  const auto point = evaluated.last().at(0).value<trainer::EvalPoint>();
+  EXPECT_EQ(point.step, held);
+  EXPECT_EQ(view.series("pointing")->points().last(),
+            QPointF(static_cast<double>(held), point.pointing_accuracy));
   // Previews before the first step and every 10 steps, the newest shown:
   // the first sample's first traced word, model beside trace, 192 px tiles.
   ui::AttentionPreview& preview = *view.preview();

@@ -15,6 +15,7 @@
 #include "trainer/batch_loader.h"
 #include "trainer/checkpoint.h"
 #include "trainer/device.h"
+#include "trainer/evaluate.h"
 #include "trainer/export.h"
 #include "trainer/icmlm.h"
 #include "trainer/model.h"
@@ -23,6 +24,33 @@
 
 namespace loctex::trainer {
 namespace {
+
+// The model on the validation split as it is now; back in training mode after.
+EvalPoint evaluate_during_training(LocTexModel& model, const TrainConfig& config, std::int64_t step) {
+  EvalOptions options;
+  options.shards = config.data.shards;
+  options.workers = 1;
+  options.threads = config.threads;
+  options.device = config.device;
+  const EvalReport report = evaluate(model, config, options);
+  model->train();
+  EvalPoint point;
+  point.step = step;
+  point.pairs = report.retrieval.pairs;
+  point.image_to_text_r1 = report.retrieval.image_to_text.r1;
+  point.image_to_text_r5 = report.retrieval.image_to_text.r5;
+  point.image_to_text_r10 = report.retrieval.image_to_text.r10;
+  point.text_to_image_r1 = report.retrieval.text_to_image.r1;
+  point.text_to_image_r5 = report.retrieval.text_to_image.r5;
+  point.text_to_image_r10 = report.retrieval.text_to_image.r10;
+  point.chance_r1 = report.retrieval.chance_r1;
+  point.traced_words = report.alignment.traced_words;
+  point.pointing_accuracy = report.alignment.pointing_accuracy;
+  point.chance_pointing = report.alignment.chance_pointing;
+  point.kl = report.alignment.kl;
+  point.seconds = report.seconds;
+  return point;
+}
 
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
@@ -222,6 +250,9 @@ TrainSummary train(const TrainConfig& config, bool resume, const TrainObserver& 
       window_samples = 0;
     }
     if (probe && step % observer.preview_every == 0) observer.preview(step, probe->attend(model, device));
+    if (observer.evaluated && observer.eval_every > 0 &&
+        (step % observer.eval_every == 0 || step == config.optim.steps))
+      observer.evaluated(evaluate_during_training(model, config, step));
     if (step % config.checkpoint_every == 0 && step < config.optim.steps) checkpoint();
   }
   if (step > summary.start_step || !existing) checkpoint();

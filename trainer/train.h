@@ -31,6 +31,21 @@ struct StepMetrics {
   nlohmann::ordered_json to_json() const;
 };
 
+// What an evaluation during training found (trainer/evaluate.h's retrieval
+// and attention measures on the validation split), for the app's charts.
+struct EvalPoint {
+  std::int64_t step = 0;
+  std::int64_t pairs = 0;  // validation (image, caption) pairs
+  double image_to_text_r1 = 0, image_to_text_r5 = 0, image_to_text_r10 = 0;
+  double text_to_image_r1 = 0, text_to_image_r5 = 0, text_to_image_r10 = 0;
+  double chance_r1 = 0;
+  std::int64_t traced_words = 0;
+  double pointing_accuracy = 0;
+  double chance_pointing = 0;
+  double kl = 0;
+  double seconds = 0;  // the evaluation's own time
+};
+
 struct TrainObserver {
   // Once, before the first step: the step the run starts from (> 0 when resumed).
   std::function<void(std::int64_t start_step, std::int64_t total_steps)> started;
@@ -45,6 +60,11 @@ struct TrainObserver {
   std::int64_t preview_every = 0;
   std::int64_t preview_samples = 4;
   std::function<void(std::int64_t step, std::vector<AttentionSample> samples)> preview;
+  // An evaluation on the validation split every `eval_every` steps and at the
+  // end (0: none), on the training thread between steps, in eval mode with
+  // no gradients; like the preview, it leaves the run as it would have been.
+  std::int64_t eval_every = 0;
+  std::function<void(const EvalPoint&)> evaluated;
 };
 
 struct TrainSummary {

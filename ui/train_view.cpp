@@ -83,6 +83,7 @@ TrainView::TrainView(QWidget* parent)
       m_icmlm(new QCheckBox(tr("Masked words (ICMLM)"))),
       m_itm(new QCheckBox(tr("Image-text matching (Park && Han)"))),
       m_preview_every(new QSpinBox),
+      m_eval_every(new QSpinBox),
       m_start(new QPushButton(tr("Start"))),
       m_pause(new QPushButton(tr("Pause"))),
       m_stop(new QPushButton(tr("Stop"))),
@@ -90,6 +91,7 @@ TrainView::TrainView(QWidget* parent)
       m_loss_chart(make_chart(tr("Loss terms"))),
       m_lr_chart(make_chart(tr("Learning rate"))),
       m_speed_chart(make_chart(tr("Samples a second"))),
+      m_eval_chart(make_chart(tr("Validation: retrieval R@1 and pointing"))),
       m_preview(new AttentionPreview) {
   const trainer::TrainConfig defaults;
   m_dataset->setObjectName("train-dataset");
@@ -112,6 +114,10 @@ TrainView::TrainView(QWidget* parent)
   m_preview_every->setRange(0, 1'000'000);
   m_preview_every->setValue(50);
   m_preview_every->setSpecialValueText(tr("never"));
+  m_eval_every->setObjectName("train-eval-every");
+  m_eval_every->setRange(0, 1'000'000);
+  m_eval_every->setValue(100);
+  m_eval_every->setSpecialValueText(tr("never"));
   m_steps->setObjectName("train-steps");
   m_batch->setObjectName("train-batch");
   m_image_size->setObjectName("train-image-size");
@@ -135,6 +141,7 @@ TrainView::TrainView(QWidget* parent)
   for (QCheckBox* box : {m_trace, m_icmlm, m_itm}) objectives->addWidget(box);
   form->addRow(tr("Objectives"), objectives);
   form->addRow(tr("Preview every"), m_preview_every);
+  form->addRow(tr("Evaluate every"), m_eval_every);
   auto* buttons = new QHBoxLayout;
   for (QPushButton* button : {m_start, m_pause, m_stop}) buttons->addWidget(button);
   form->addRow(buttons);
@@ -145,16 +152,19 @@ TrainView::TrainView(QWidget* parent)
 
   auto* charts = new QGridLayout;
   int row = 0;
-  for (QChart* chart : {m_loss_chart, m_lr_chart, m_speed_chart}) {
+  for (QChart* chart : {m_loss_chart, m_eval_chart, m_lr_chart, m_speed_chart}) {
     auto* view = new QChartView(chart);
     view->setRenderHint(QPainter::Antialiasing);
-    view->setMinimumHeight(160);
+    // The losses and the evaluations get the room; rate and speed a strip each.
+    view->setMinimumHeight(row < 2 ? 190 : 150);
+    charts->setRowStretch(row, row < 2 ? 3 : 2);
     charts->addWidget(view, row++, 0);
   }
-  charts->setRowStretch(0, 2);
   // One line each: the title names it, and the room goes to the axes.
-  m_lr_chart->legend()->hide();
-  m_speed_chart->legend()->hide();
+  for (QChart* strip : {m_lr_chart, m_speed_chart}) {
+    strip->legend()->hide();
+    strip->axes(Qt::Horizontal).value(0)->setTitleVisible(false);
+  }
   auto* layout = new QHBoxLayout(this);
   layout->addWidget(settings);
   layout->addLayout(charts, 1);
@@ -171,6 +181,7 @@ TrainView::TrainView(QWidget* parent)
   });
   connect(m_run, &TrainingRun::progress, this, &TrainView::showMetrics);
   connect(m_run, &TrainingRun::preview, m_preview, &AttentionPreview::addPreview);
+  connect(m_run, &TrainingRun::evaluated, this, &TrainView::showEvaluation);
   connect(m_run, &TrainingRun::paused, this,
           [this](qint64 step) { Q_EMIT message(tr("Paused after step %1").arg(step)); });
   connect(m_run, &TrainingRun::finished, this, [this](const trainer::TrainSummary& summary) {
@@ -211,10 +222,11 @@ void TrainView::start() {
   }
   QSettings().setValue("train/dataset", m_dataset->text());
   QSettings().setValue("train/output", m_output->text());
-  for (QChart* chart : {m_loss_chart, m_lr_chart, m_speed_chart}) chart->removeAllSeries();
+  for (QChart* chart : {m_loss_chart, m_eval_chart, m_lr_chart, m_speed_chart}) chart->removeAllSeries();
   m_series.clear();
   m_preview->clear();
   m_run->setPreview(m_preview_every->value(), 4);
+  m_run->setEvaluation(m_eval_every->value());
   m_run->start(config(), m_resume->isChecked());
   Q_EMIT message(tr("Training..."));
 }
@@ -254,7 +266,11 @@ void TrainView::addPoint(QChart* chart, const QString& name, double step, double
     }
   const double pad = high > low ? (high - low) * 0.05 : std::max(std::abs(high) * 0.05, 1e-6);
   x->setRange(first, std::max(step, first + 1));
-  y->setRange(low - pad, high + pad);
+  // Rates read against their whole range, so chance and the model compare.
+  if (chart == m_eval_chart)
+    y->setRange(0, 1);
+  else
+    y->setRange(low - pad, high + pad);
 }
 
 void TrainView::showMetrics(const trainer::StepMetrics& metrics, qint64 total_steps) {
@@ -276,6 +292,21 @@ void TrainView::showMetrics(const trainer::StepMetrics& metrics, qint64 total_st
     text += tr(" \u00b7 ETA %1 s").arg(left, 0, 'f', 0);
   }
   m_progress->setText(text);
+}
+
+void TrainView::showEvaluation(const trainer::EvalPoint& point) {
+  const auto step = static_cast<double>(point.step);
+  addPoint(m_eval_chart, QStringLiteral("R@1 i\u2192t"), step, point.image_to_text_r1);
+  addPoint(m_eval_chart, QStringLiteral("R@1 t\u2192i"), step, point.text_to_image_r1);
+  addPoint(m_eval_chart, QStringLiteral("pointing"), step, point.pointing_accuracy);
+  addPoint(m_eval_chart, QStringLiteral("chance"), step, point.chance_pointing);
+  Q_EMIT message(tr("Step %1: R@1 %2 (chance %3), pointing %4 (chance %5), %6 validation pairs")
+                     .arg(point.step)
+                     .arg(point.image_to_text_r1, 0, 'f', 3)
+                     .arg(point.chance_r1, 0, 'f', 3)
+                     .arg(point.pointing_accuracy, 0, 'f', 3)
+                     .arg(point.chance_pointing, 0, 'f', 3)
+                     .arg(point.pairs));
 }
 
 void TrainView::updateButtons() {

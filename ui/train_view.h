@@ -3,7 +3,8 @@
 // (which train on a laptop CPU): a built data set, an output folder, the
 // objectives and the model size; start, pause, resume and stop; live charts
 // of every loss term, the learning rate and samples a second, with the step
-// and the time left; and the attention preview every N steps.
+// and the time left; validation retrieval and pointing at each evaluation;
+// and the attention preview every N steps.
 
 #include <QMap>
 #include <QString>
@@ -42,7 +43,9 @@ class TrainView : public QWidget {
   void setDataset(const QString& shards);
   void setOutput(const QString& folder);
   // A chart's line by name: "loss" (the weighted sum) and each objective's
-  // term on the loss chart, "lr", "samples/s"; nullptr before its first point.
+  // term on the loss chart, "lr", "samples/s", and the evaluations' "R@1
+  // i→t" (image to text), "R@1 t→i", "pointing" and "chance" (pointing's);
+  // nullptr before its first point.
   QLineSeries* series(const QString& name) const { return m_series.value(name); }
   QString progressText() const;
 
@@ -58,6 +61,7 @@ class TrainView : public QWidget {
  private:
   void addPoint(QChart* chart, const QString& name, double step, double value);
   void showMetrics(const trainer::StepMetrics& metrics, qint64 total_steps);
+  void showEvaluation(const trainer::EvalPoint& point);
   void updateButtons();
 
   TrainingRun* m_run;
@@ -72,6 +76,7 @@ class TrainView : public QWidget {
   QCheckBox* m_icmlm;
   QCheckBox* m_itm;
   QSpinBox* m_preview_every;
+  QSpinBox* m_eval_every;
   QPushButton* m_start;
   QPushButton* m_pause;
   QPushButton* m_stop;
@@ -79,6 +84,7 @@ class TrainView : public QWidget {
   QChart* m_loss_chart;
   QChart* m_lr_chart;
   QChart* m_speed_chart;
+  QChart* m_eval_chart;
   QMap<QString, QLineSeries*> m_series;
   AttentionPreview* m_preview;
   std::int64_t m_start_step = 0;

@@ -10,6 +10,7 @@ namespace loctex::ui {
 TrainingRun::TrainingRun(QObject* parent) : QObject(parent) {
   qRegisterMetaType<trainer::StepMetrics>();
   qRegisterMetaType<trainer::TrainSummary>();
+  qRegisterMetaType<trainer::EvalPoint>();
   qRegisterMetaType<std::vector<trainer::AttentionSample>>();
 }
 
@@ -29,49 +30,54 @@ bool TrainingRun::start(trainer::TrainConfig config, bool resume) {
   }
   m_step = 0;
   setState(State::running);
-  m_thread =
-      std::thread([this, config = m_config, resume, every = m_preview_every, count = m_preview_samples] {
-        // Everything reaches the window through its event loop, on its thread;
-        // a run whose window is gone drops what it still had to say.
-        trainer::TrainObserver observer;
-        observer.started = [this](std::int64_t start, std::int64_t total) {
-          m_step = start;
-          QMetaObject::invokeMethod(
-              this, [this, start, total] { Q_EMIT started(start, total); }, Qt::QueuedConnection);
-        };
-        observer.progress = [this](const trainer::StepMetrics& metrics, std::int64_t total) {
-          m_step = metrics.step;
-          QMetaObject::invokeMethod(
-              this, [this, metrics, total] { Q_EMIT progress(metrics, total); }, Qt::QueuedConnection);
-        };
-        observer.stop_requested = [this] { return pollStop(); };
-        observer.preview_every = every;
-        observer.preview_samples = count;
-        observer.preview = [this](std::int64_t step, std::vector<trainer::AttentionSample> samples) {
-          QMetaObject::invokeMethod(
-              this, [this, step, samples = std::move(samples)] { Q_EMIT preview(step, samples); },
-              Qt::QueuedConnection);
-        };
-        try {
-          trainer::TrainSummary summary = trainer::train(config, resume, observer);
-          QMetaObject::invokeMethod(
-              this,
-              [this, summary] {
-                setState(State::finished);
-                Q_EMIT finished(summary);
-              },
-              Qt::QueuedConnection);
-        } catch (const std::exception& e) {
-          const QString message = QString::fromStdString(e.what());
-          QMetaObject::invokeMethod(
-              this,
-              [this, message] {
-                setState(State::failed);
-                Q_EMIT failed(message);
-              },
-              Qt::QueuedConnection);
-        }
-      });
+  m_thread = std::thread([this, config = m_config, resume, every = m_preview_every, count = m_preview_samples,
+                          eval_every = m_eval_every] {
+    // Everything reaches the window through its event loop, on its thread;
+    // a run whose window is gone drops what it still had to say.
+    trainer::TrainObserver observer;
+    observer.started = [this](std::int64_t start, std::int64_t total) {
+      m_step = start;
+      QMetaObject::invokeMethod(
+          this, [this, start, total] { Q_EMIT started(start, total); }, Qt::QueuedConnection);
+    };
+    observer.progress = [this](const trainer::StepMetrics& metrics, std::int64_t total) {
+      m_step = metrics.step;
+      QMetaObject::invokeMethod(
+          this, [this, metrics, total] { Q_EMIT progress(metrics, total); }, Qt::QueuedConnection);
+    };
+    observer.stop_requested = [this] { return pollStop(); };
+    observer.eval_every = eval_every;
+    observer.evaluated = [this](const trainer::EvalPoint& point) {
+      QMetaObject::invokeMethod(
+          this, [this, point] { Q_EMIT evaluated(point); }, Qt::QueuedConnection);
+    };
+    observer.preview_every = every;
+    observer.preview_samples = count;
+    observer.preview = [this](std::int64_t step, std::vector<trainer::AttentionSample> samples) {
+      QMetaObject::invokeMethod(
+          this, [this, step, samples = std::move(samples)] { Q_EMIT preview(step, samples); },
+          Qt::QueuedConnection);
+    };
+    try {
+      trainer::TrainSummary summary = trainer::train(config, resume, observer);
+      QMetaObject::invokeMethod(
+          this,
+          [this, summary] {
+            setState(State::finished);
+            Q_EMIT finished(summary);
+          },
+          Qt::QueuedConnection);
+    } catch (const std::exception& e) {
+      const QString message = QString::fromStdString(e.what());
+      QMetaObject::invokeMethod(
+          this,
+          [this, message] {
+            setState(State::failed);
+            Q_EMIT failed(message);
+          },
+          Qt::QueuedConnection);
+    }
+  });
   return true;
 }
 

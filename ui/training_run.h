@@ -40,6 +40,10 @@ class TrainingRun : public QObject {
     m_preview_samples = samples;
   }
 
+  // An evaluation on the validation split every `every` steps and at the
+  // end (0: none); for the next start().
+  void setEvaluation(std::int64_t every) { m_eval_every = every; }
+
   // Starts training as `config` says (resuming OUTPUT's latest checkpoint
   // with `resume`); false if a run is going already.
   bool start(trainer::TrainConfig config, bool resume = false);
@@ -63,6 +67,7 @@ class TrainingRun : public QObject {
   // The run holds after step `step`.
   void paused(qint64 step);
   void preview(qint64 step, std::vector<loctex::trainer::AttentionSample> samples);
+  void evaluated(loctex::trainer::EvalPoint point);
   void finished(loctex::trainer::TrainSummary summary);
   void failed(QString message);
   void stateChanged(loctex::ui::TrainingRun::State state);
@@ -82,10 +87,12 @@ class TrainingRun : public QObject {
   std::atomic<std::int64_t> m_step{0};
   std::int64_t m_preview_every = 0;
   std::int64_t m_preview_samples = 4;
+  std::int64_t m_eval_every = 0;
 };
 
 }  // namespace loctex::ui
 
 Q_DECLARE_METATYPE(loctex::trainer::StepMetrics)
 Q_DECLARE_METATYPE(loctex::trainer::TrainSummary)
+Q_DECLARE_METATYPE(loctex::trainer::EvalPoint)
 Q_DECLARE_METATYPE(std::vector<loctex::trainer::AttentionSample>)
