@@ -8,6 +8,7 @@
 #ifdef LOCTEX_HAS_TRAINER
 #include <QAction>
 
+#include "ui/train_view.h"
 #include "ui/train_window.h"
 #endif
 
@@ -36,8 +37,9 @@ int main(int argc, char** argv) {
   loctex::ui::TrainWindow* training = nullptr;
   QObject::connect(
       window.addToolAction("train", QObject::tr("&Training..."), QKeySequence(QObject::tr("Ctrl+Shift+L"))),
-      &QAction::triggered, &window, [&training] {
+      &QAction::triggered, &window, [&training, &window] {
         if (!training) training = new loctex::ui::TrainWindow;
+        training->view()->setProject(window.projectFolder());  // "Build from Project" builds this one
         training->show();
         training->raise();
       });

@@ -7,8 +7,10 @@
 
 #include <QChart>
 #include <QComboBox>
+#include <QLineEdit>
 #include <QLineSeries>
 #include <QMessageBox>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -20,10 +22,12 @@
 #include <filesystem>
 #include <vector>
 
+#include "core/project_store.h"
 #include "qt_test_support.h"
 #include "test_support.h"
 #include "trainer_support.h"
 #include "ui/attention_preview.h"
+#include "ui/dataset_build.h"
 #include "ui/train_view.h"
 #include "ui/train_window.h"
 #include "ui/training_run.h"
@@ -251,6 +255,52 @@ TEST_F(train_view_test, the_view_charts_every_term_the_rate_and_the_speed_as_it_
   EXPECT_TRUE(window.statusBar()->currentMessage().startsWith(
       QString("Training stopped at step %1").arg(summary.steps)))
       << window.statusBar()->currentMessage().toStdString();
+}
+
+TEST_F(train_view_test, a_data_set_is_built_from_the_open_project_with_progress_and_trained_on) {
+  // A project of the 40 synthetic narratives (imported as done), one left a draft.
+  const fs::path project = m_dir / "project";
+  {
+    auto store = core::ProjectStore::create(project);
+    core::ImportOptions import;
+    import.image_folder = *s_dir / "synth/images";
+    ASSERT_EQ(store.import_jsonl(*s_dir / "synth/narratives.jsonl", import).imported, 40u);
+    store.set_status(store.list_narratives().front().id, core::NarrativeStatus::draft);
+  }
+  ui::TrainWindow window;
+  window.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+  ui::TrainView& view = *window.view();
+  auto* build = view.findChild<QPushButton*>("train-build");
+  EXPECT_FALSE(build->isEnabled());  // no project yet
+  view.setProject(QString::fromStdString(project.string()));
+  ASSERT_TRUE(build->isEnabled());
+  QSignalSpy progress(view.build(), &ui::DatasetBuild::progress);
+  QSignalSpy finished(view.build(), &ui::DatasetBuild::finished);
+  QTest::mouseClick(build, Qt::LeftButton);
+  EXPECT_FALSE(build->isEnabled());  // one build at a time
+  EXPECT_FALSE(view.findChild<QPushButton*>("train-start")->isEnabled());
+  ASSERT_TRUE(finished.wait(kTimeoutMs));
+  const auto summary = finished.at(0).at(0).value<pipeline::BuildSummary>();
+  EXPECT_EQ(summary.excluded, 1u);  // the draft
+  EXPECT_EQ(summary.train_samples + summary.val_samples, 39u);
+  EXPECT_GT(summary.val_samples, 0u);
+  EXPECT_EQ(summary.output.parent_path(), project / "datasets");
+  EXPECT_TRUE(fs::exists(summary.output / "manifest.json"));
+  ASSERT_GT(progress.count(), 0);
+  EXPECT_EQ(progress.last().at(0).toULongLong(), 40u);  // every record read
+  auto* bar = view.findChild<QProgressBar*>("train-build-progress");
+  EXPECT_EQ(bar->value(), bar->maximum());
+  EXPECT_EQ(view.findChild<QLineEdit*>("train-dataset")->text().toStdString(), summary.output.string());
+  EXPECT_TRUE(window.statusBar()->currentMessage().contains("1 narratives not done or accepted left out"))
+      << window.statusBar()->currentMessage().toStdString();
+
+  // And the new data set trains.
+  set_tiny_form(view, summary.output, m_dir / "run", 3);
+  QSignalSpy trained(view.run(), &ui::TrainingRun::finished);
+  view.start();
+  ASSERT_TRUE(trained.wait(kTimeoutMs));
+  EXPECT_TRUE(trained.at(0).at(0).value<trainer::TrainSummary>().finished);
 }
 
 TEST_F(train_view_test, closing_the_window_while_training_asks_then_stops_with_a_checkpoint) {

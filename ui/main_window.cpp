@@ -353,6 +353,10 @@ bool MainWindow::openProject(const QString& folder) {
   return true;
 }
 
+QString MainWindow::projectFolder() const {
+  return m_store ? QString::fromStdString(m_store->folder().string()) : QString();
+}
+
 void MainWindow::offerRecovery() {
   const auto interrupted = core::unfinished_recordings(*m_store);
   if (interrupted.empty()) return;

@@ -51,6 +51,8 @@ class MainWindow : public QMainWindow {
   // and returns false, leaving the open project (if any) as it was.
   bool openProject(const QString& folder);
   bool hasProject() const { return m_store.has_value(); }
+  // The open project's folder; empty without one.
+  QString projectFolder() const;
 
   // Image files, and the images (*.jpg, *.jpeg, *.png) directly in any
   // folder given, into the project as dataset "local" with their base names

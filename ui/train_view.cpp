@@ -4,6 +4,8 @@
 #include <QChartView>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDateTime>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -12,6 +14,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
@@ -23,6 +26,7 @@
 #include <cmath>
 
 #include "ui/attention_preview.h"
+#include "ui/dataset_build.h"
 #include "ui/training_run.h"
 
 namespace loctex::ui {
@@ -72,6 +76,9 @@ QWidget* folder_field(QLineEdit* edit, const QString& caption) {
 TrainView::TrainView(QWidget* parent)
     : QWidget(parent),
       m_run(new TrainingRun(this)),
+      m_build(new DatasetBuild(this)),
+      m_build_button(new QPushButton(tr("Build from Project"))),
+      m_build_progress(new QProgressBar),
       m_dataset(new QLineEdit),
       m_output(new QLineEdit),
       m_resume(new QCheckBox(tr("Continue the run in this folder"))),
@@ -131,6 +138,14 @@ TrainView::TrainView(QWidget* parent)
 
   auto* form = new QFormLayout;
   form->addRow(tr("Data set"), folder_field(m_dataset, tr("A built data set")));
+  m_build_button->setObjectName("train-build");
+  m_build_button->setToolTip(tr("Build a data set of the open project's done and accepted narratives"));
+  m_build_progress->setObjectName("train-build-progress");
+  m_build_progress->setVisible(false);
+  auto* build_row = new QHBoxLayout;
+  build_row->addWidget(m_build_button);
+  build_row->addWidget(m_build_progress, 1);
+  form->addRow(QString(), build_row);
   form->addRow(tr("Output"), folder_field(m_output, tr("The run's folder")));
   form->addRow(QString(), m_resume);
   form->addRow(tr("Steps"), m_steps);
@@ -170,6 +185,30 @@ TrainView::TrainView(QWidget* parent)
   layout->addLayout(charts, 1);
   layout->addWidget(m_preview);
 
+  connect(m_build_button, &QPushButton::clicked, this, &TrainView::buildFromProject);
+  connect(m_build, &DatasetBuild::progress, this, [this](quint64 done, quint64 total) {
+    // Records can be counted before they are read; otherwise a busy bar.
+    m_build_progress->setRange(0, total > 0 ? static_cast<int>(total) : 0);
+    m_build_progress->setValue(static_cast<int>(done));
+  });
+  connect(m_build, &DatasetBuild::finished, this, [this](const pipeline::BuildSummary& summary) {
+    m_build_progress->setRange(0, 1);
+    m_build_progress->setValue(1);
+    setDataset(QString::fromStdString(summary.output.string()));
+    Q_EMIT message(tr("Built %1: %2 training and %3 validation samples; %4 skipped, %5 narratives not done "
+                      "or accepted left out")
+                       .arg(QString::fromStdString(summary.output.string()))
+                       .arg(summary.train_samples)
+                       .arg(summary.val_samples)
+                       .arg(summary.skipped)
+                       .arg(summary.excluded));
+    updateButtons();
+  });
+  connect(m_build, &DatasetBuild::failed, this, [this](const QString& why) {
+    m_build_progress->setVisible(false);
+    Q_EMIT message(tr("Building the data set failed: %1").arg(why));
+    updateButtons();
+  });
   connect(m_start, &QPushButton::clicked, this, &TrainView::start);
   connect(m_pause, &QPushButton::clicked, this, &TrainView::togglePause);
   connect(m_stop, &QPushButton::clicked, this, &TrainView::stop);
@@ -211,6 +250,26 @@ trainer::TrainConfig TrainView::config() const {
 }
 
 void TrainView::setDataset(const QString& shards) { m_dataset->setText(shards); }
+
+void TrainView::setProject(const QString& folder) {
+  m_project = folder;
+  updateButtons();
+}
+
+void TrainView::buildFromProject() {
+  if (m_project.isEmpty() || m_build->running() || m_run->active()) return;
+  pipeline::BuildOptions options;
+  options.inputs = {m_project.toStdString()};
+  options.output = QDir(m_project)
+                       .filePath("datasets/" + QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"))
+                       .toStdString();
+  options.val_fraction = 0.1;  // small projects still get validation samples to evaluate on
+  m_build_progress->setRange(0, 0);
+  m_build_progress->setVisible(true);
+  m_build->start(options);
+  Q_EMIT message(tr("Building a data set of the project..."));
+  updateButtons();
+}
 void TrainView::setOutput(const QString& folder) { m_output->setText(folder); }
 QString TrainView::progressText() const { return m_progress->text(); }
 
@@ -312,7 +371,9 @@ void TrainView::showEvaluation(const trainer::EvalPoint& point) {
 void TrainView::updateButtons() {
   const auto state = m_run->state();
   const bool active = m_run->active();
-  m_start->setEnabled(!active);
+  const bool building = m_build->running();
+  m_start->setEnabled(!active && !building);
+  m_build_button->setEnabled(!m_project.isEmpty() && !active && !building);
   m_pause->setEnabled(state == TrainingRun::State::running || state == TrainingRun::State::paused);
   m_pause->setText(state == TrainingRun::State::paused ? tr("Resume") : tr("Pause"));
   m_stop->setEnabled(active && state != TrainingRun::State::stopping);

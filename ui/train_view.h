@@ -22,12 +22,14 @@ class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QLineSeries;
+class QProgressBar;
 class QPushButton;
 class QSpinBox;
 
 namespace loctex::ui {
 
 class AttentionPreview;
+class DatasetBuild;
 class TrainingRun;
 
 class TrainView : public QWidget {
@@ -41,6 +43,10 @@ class TrainView : public QWidget {
   // The config the form describes, over the trainer's defaults.
   trainer::TrainConfig config() const;
   void setDataset(const QString& shards);
+  // The open project, which "Build from Project" makes a data set of (into
+  // PROJECT/datasets/YYYYMMDD-HHMMSS); empty: none.
+  void setProject(const QString& folder);
+  DatasetBuild* build() const { return m_build; }
   void setOutput(const QString& folder);
   // A chart's line by name: "loss" (the weighted sum) and each objective's
   // term on the loss chart, "lr", "samples/s", and the evaluations' "R@1
@@ -53,6 +59,10 @@ class TrainView : public QWidget {
   void start();
   void togglePause();
   void stop();
+  // Builds a data set of the project's done and accepted narratives with the
+  // builder's defaults (10% validation), its progress shown; the data set
+  // field then names it.
+  void buildFromProject();
 
  Q_SIGNALS:
   // What the window's status bar should say.
@@ -65,6 +75,10 @@ class TrainView : public QWidget {
   void updateButtons();
 
   TrainingRun* m_run;
+  DatasetBuild* m_build;
+  QString m_project;
+  QPushButton* m_build_button;
+  QProgressBar* m_build_progress;
   QLineEdit* m_dataset;
   QLineEdit* m_output;
   QCheckBox* m_resume;
