@@ -23,6 +23,7 @@
 #include "test_support.h"
 #include "trainer/augment.h"
 #include "trainer/batch_loader.h"
+#include "trainer/evaluate.h"
 #include "trainer/model.h"
 #include "trainer/train.h"
 #include "trainer_support.h"
@@ -362,6 +363,45 @@ TEST_F(attention_overlay_run_test, max_samples_bounds_the_sheets) {
     EXPECT_EQ(files_in(entry.path()), std::vector<std::string>{"sheet.png"});
   }
   EXPECT_EQ(folders, 2u);
+}
+
+TEST_F(attention_overlay_run_test, inspection_scores_each_word_as_the_evaluation_does) {
+  tr::InspectRequest request;
+  request.run = s_config->output;
+  request.max_samples = 1000;  // the whole val split
+  request.threads = 1;
+  const auto inspection = tr::inspect_run(request);
+  EXPECT_EQ(inspection.step, 2);
+  EXPECT_EQ(inspection.shards, s_config->data.shards);
+  ASSERT_FALSE(inspection.samples.empty());
+  double kl_sum = 0;
+  std::int64_t words = 0, hits = 0;
+  for (const auto& sample : inspection.samples)
+    for (const auto& w : sample.words) {
+      EXPECT_GT(w.kl, 0.0) << w.text;
+      kl_sum += w.kl;
+      hits += w.hit ? 1 : 0;
+      ++words;
+    }
+  // Per word, they add up to what loctex-train eval reports for the run.
+  auto loaded = tr::load_model(s_config->output);
+  tr::EvalOptions options;
+  options.threads = 1;
+  const auto report = tr::evaluate(loaded.model, loaded.config, options);
+  EXPECT_EQ(words, report.alignment.traced_words);
+  EXPECT_NEAR(kl_sum / static_cast<double>(words), report.alignment.kl, 1e-6);
+  EXPECT_NEAR(static_cast<double>(hits) / static_cast<double>(words), report.alignment.pointing_accuracy,
+              1e-12);
+
+  request.split = "train";
+  request.max_samples = 5;
+  const auto train = tr::inspect_run(request);
+  ASSERT_EQ(train.samples.size(), 5u);
+  std::set<std::string> val_keys;
+  for (const auto& sample : inspection.samples) val_keys.insert(sample.key);
+  for (const auto& sample : train.samples) EXPECT_FALSE(val_keys.contains(sample.key)) << sample.key;
+  request.split = "test";
+  EXPECT_THROW(tr::inspect_run(request), std::invalid_argument);
 }
 
 TEST_F(attention_overlay_run_test, a_missing_run_folder_is_named_in_the_error) {

@@ -7,8 +7,10 @@
 
 #include <QChart>
 #include <QComboBox>
+#include <QImage>
 #include <QLineEdit>
 #include <QLineSeries>
+#include <QListWidget>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
@@ -17,6 +19,7 @@
 #include <QSlider>
 #include <QSpinBox>
 #include <QStatusBar>
+#include <QTableWidget>
 #include <QTest>
 
 #include <filesystem>
@@ -28,6 +31,7 @@
 #include "trainer_support.h"
 #include "ui/attention_preview.h"
 #include "ui/dataset_build.h"
+#include "ui/inspect_view.h"
 #include "ui/train_view.h"
 #include "ui/train_window.h"
 #include "ui/training_run.h"
@@ -301,6 +305,61 @@ TEST_F(train_view_test, a_data_set_is_built_from_the_open_project_with_progress_
   view.start();
   ASSERT_TRUE(trained.wait(kTimeoutMs));
   EXPECT_TRUE(trained.at(0).at(0).value<trainer::TrainSummary>().finished);
+}
+
+TEST_F(train_view_test, inspect_browses_a_checkpoints_samples_with_words_sorted_by_disagreement) {
+  ui::TrainWindow window;
+  window.resize(1280, 780);
+  window.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+  // A run trained in the window is the one the Inspect tab opens next.
+  set_tiny_form(*window.view(), *s_dir / "shards", m_dir / "run", 6);
+  QSignalSpy trained(window.view()->run(), &ui::TrainingRun::finished);
+  window.view()->start();
+  ASSERT_TRUE(trained.wait(kTimeoutMs));
+  ui::InspectView& inspect = *window.inspect();
+  EXPECT_EQ(inspect.findChild<QLineEdit*>("inspect-run")->text().toStdString(), (m_dir / "run").string());
+  window.showInspect();
+
+  QSignalSpy opened(&inspect, &ui::InspectView::opened);
+  QTest::mouseClick(inspect.findChild<QPushButton*>("inspect-open"), Qt::LeftButton);
+  ASSERT_TRUE(opened.wait(kTimeoutMs));
+  const auto& inspection = *inspect.inspection();
+  EXPECT_EQ(inspection.step, 6);
+  auto* samples = inspect.findChild<QListWidget*>("inspect-samples");
+  ASSERT_EQ(samples->count(), static_cast<int>(inspection.samples.size()));
+  ASSERT_GT(samples->count(), 0);
+  EXPECT_TRUE(samples->item(0)->text().startsWith(QString::fromStdString(inspection.samples[0].key)));
+  // The words of the sample shown, most disagreeing first, with hit or miss.
+  auto* words = inspect.findChild<QTableWidget*>("inspect-words");
+  const auto& first = inspection.samples[0];
+  ASSERT_EQ(words->rowCount(), static_cast<int>(first.words.size()));
+  for (int row = 0; row < words->rowCount(); ++row) {
+    const auto& word = first.words[static_cast<std::size_t>(words->item(row, 0)->data(Qt::UserRole).toInt())];
+    EXPECT_EQ(words->item(row, 0)->text().toStdString(), word.text);
+    EXPECT_EQ(words->item(row, 2)->text(), word.hit ? "hit" : "miss");
+    if (row > 0) {
+      EXPECT_GE(words->item(row - 1, 1)->text().toDouble(), words->item(row, 1)->text().toDouble());
+    }
+  }
+  double most = 0;
+  for (const auto& w : first.words) most = std::max(most, w.kl);
+  EXPECT_DOUBLE_EQ(first.words[static_cast<std::size_t>(inspect.shownWord())].kl, most);
+  EXPECT_TRUE(loctex::testing::save_screenshot(window, "inspect_view"));
+
+  const fs::path png = m_dir / "overlay.png";
+  ASSERT_TRUE(inspect.exportPng(QString::fromStdString(png.string())));
+  const QImage exported(QString::fromStdString(png.string()));
+  EXPECT_EQ(exported.width(), 2 * ui::InspectView::kTileSide);
+  EXPECT_GT(exported.height(), ui::InspectView::kTileSide);
+
+  // A missing run is named, and the view goes on.
+  QSignalSpy failed(&inspect, &ui::InspectView::failed);
+  inspect.setRun(QString::fromStdString((m_dir / "no-such-run").string()));
+  inspect.open();
+  ASSERT_TRUE(failed.wait(kTimeoutMs));
+  EXPECT_TRUE(failed.at(0).at(0).toString().contains("no-such-run"));
+  EXPECT_TRUE(inspect.inspection().has_value());  // what was open stays
 }
 
 TEST_F(train_view_test, closing_the_window_while_training_asks_then_stops_with_a_checkpoint) {

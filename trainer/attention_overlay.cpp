@@ -106,38 +106,57 @@ std::vector<unsigned char> render_attention_row(const AttentionSample& sample, s
       row_of(base_tile(sample, style.tile_side), sample, sample.words[word], style.alpha));
 }
 
-AttentionOverlayReport write_attention_overlays(const AttentionOverlayOptions& options) {
-  validate(options);
-  const auto device = pick_device(options.device);
+Inspection inspect_run(const InspectRequest& request) {
+  if (request.split != "val" && request.split != "train")
+    throw std::invalid_argument("split must be val or train, got '" + request.split + "'");
+  if (request.max_samples < 1) throw std::invalid_argument("max_samples must be at least 1");
+  if (request.threads < 0) throw std::invalid_argument("threads must be at least 0");
+  const auto device = pick_device(request.device);
   // load_model would call a missing folder a checkpoint it cannot read.
-  if (!fs::exists(options.run))
-    throw std::runtime_error("cannot read run " + options.run.string() + ": no such folder or checkpoint");
-  auto loaded = load_model(options.run);
-  AttentionOverlayReport report;
-  report.checkpoint = loaded.checkpoint;
-  report.step = loaded.step;
+  if (!fs::exists(request.run))
+    throw std::runtime_error("cannot read run " + request.run.string() + ": no such folder or checkpoint");
+  auto loaded = load_model(request.run);
+  Inspection inspection;
+  inspection.checkpoint = loaded.checkpoint;
+  inspection.step = loaded.step;
   const TrainConfig& config = loaded.config;
   const int threads =
-      options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
+      request.threads > 0 ? request.threads : static_cast<int>(std::thread::hardware_concurrency());
   torch::set_num_threads(std::max(1, threads));
 
-  const fs::path shards = options.shards.empty() ? config.data.shards : options.shards;
-  if (shards.empty()) throw std::invalid_argument("no shards folder: set shards or the run's data.shards");
-  const auto vocabulary = core::Vocabulary::load(shards / pipeline::kVocabName);
+  inspection.shards = request.shards.empty() ? config.data.shards : request.shards;
+  if (inspection.shards.empty())
+    throw std::invalid_argument("no shards folder: set shards or the run's data.shards");
+  const auto vocabulary = core::Vocabulary::load(inspection.shards / pipeline::kVocabName);
   if (static_cast<std::int64_t>(vocabulary.size()) > loaded.model->text_vocabulary_size())
-    throw std::invalid_argument((shards / pipeline::kVocabName).string() + " holds " +
+    throw std::invalid_argument((inspection.shards / pipeline::kVocabName).string() + " holds " +
                                 std::to_string(vocabulary.size()) + " tokens, the model was built for " +
                                 std::to_string(loaded.model->text_vocabulary_size()) +
                                 ": shards of another build?");
-
-  // ======== THE MODEL ON THE FIRST VAL SAMPLES ========
   DataConfig data = config.data;
-  data.shards = shards;
-  const AttentionProbe probe(data, vocabulary, config.model, options.max_samples);
-  report.skipped_samples = probe.skipped();
+  data.shards = inspection.shards;
+  const AttentionProbe probe(data, vocabulary, config.model, request.max_samples, request.split);
+  inspection.skipped_samples = probe.skipped();
   auto& model = loaded.model;
   model->to(device);
-  auto samples = probe.attend(model, device);
+  inspection.samples = probe.attend(model, device);
+  return inspection;
+}
+
+AttentionOverlayReport write_attention_overlays(const AttentionOverlayOptions& options) {
+  validate(options);
+  InspectRequest request;
+  request.run = options.run;
+  request.shards = options.shards;
+  request.max_samples = options.max_samples;
+  request.threads = options.threads;
+  request.device = options.device;
+  Inspection inspection = inspect_run(request);
+  AttentionOverlayReport report;
+  report.checkpoint = inspection.checkpoint;
+  report.step = inspection.step;
+  report.skipped_samples = inspection.skipped_samples;
+  auto& samples = inspection.samples;
 
   // ======== RENDERING, FILES ========
   for (AttentionSample& sample : samples) {

@@ -69,6 +69,11 @@ struct WordAttention {
   std::string text;              // as KEY.json has it
   std::vector<float> attention;  // grid² cells, row-major (rows down in y): the model's, summing to 1
   std::vector<float> trace;      // grid² cells, row-major: the trace heatmap, summing to 1
+  // How far the attention is from the trace, as trainer/evaluate.h scores
+  // it: KL(trace || attention) in nats, and whether the attention's argmax
+  // cell lies in the trace's top-50% mass cells (a pointing hit).
+  double kl = 0;
+  bool hit = false;
 };
 
 struct AttentionSample {
@@ -95,5 +100,31 @@ std::vector<unsigned char> render_attention_sheet(const AttentionSample& sample,
 // past the end.
 std::vector<unsigned char> render_attention_row(const AttentionSample& sample, std::size_t word,
                                                 const core::OverlayStyle& style);
+
+// ---- a run's attention on a data set, as values ----------------------------
+
+struct InspectRequest {
+  std::filesystem::path run;       // a run folder (its latest checkpoint) or a checkpoint file
+  std::filesystem::path shards;    // empty: the run's data.shards
+  std::string split = "val";       // "val" or "train"
+  std::int64_t max_samples = 200;  // the first of the split, in manifest order
+  int threads = 0;                 // torch intra-op threads; 0: every core
+  std::string device = "cpu";
+};
+
+struct Inspection {
+  std::filesystem::path checkpoint;  // the one loaded
+  std::int64_t step = 0;             // its training step
+  std::filesystem::path shards;      // the data set read
+  std::vector<AttentionSample> samples;
+  std::int64_t skipped_samples = 0;  // samples the loader could not decode
+};
+
+// The run's model on the first max_samples of a split (centre crop, no
+// augmentation): every traced word's attention beside its trace, with its
+// KL and pointing hit. What `loctex-train overlays` draws and the app's
+// Inspect view browses. Throws as write_attention_overlays does, and
+// std::invalid_argument for a split other than val or train.
+Inspection inspect_run(const InspectRequest& request);
 
 }  // namespace loctex::trainer

@@ -11,6 +11,7 @@
 #include "pipeline/manifest.h"
 #include "pipeline/shard_reader.h"
 #include "trainer/augment.h"
+#include "trainer/evaluate.h"
 
 namespace loctex::trainer {
 namespace {
@@ -40,13 +41,13 @@ std::vector<std::uint8_t> to_bgr(const torch::Tensor& image) {
 }  // namespace
 
 AttentionProbe::AttentionProbe(const DataConfig& data, const core::Vocabulary& vocabulary,
-                               const ModelConfig& model, std::int64_t count)
+                               const ModelConfig& model, std::int64_t count, const std::string& split)
     : m_image_size(model.image_size) {
   DataConfig one_worker = data;
   one_worker.workers = 1;
   one_worker.prefetch = 2;
   LoaderOptions loading;
-  loading.split = "val";
+  loading.split = split;
   loading.batch_size = std::min(count, kBatchSize);
   loading.image_size = model.image_size;
   loading.max_words = model.max_words;
@@ -76,7 +77,8 @@ AttentionProbe::AttentionProbe(const DataConfig& data, const core::Vocabulary& v
   std::set<std::string> wanted(m_keys.begin(), m_keys.end());
   std::map<std::string, Text> found;
   for (const auto& shard : pipeline::read_manifest(data.shards / pipeline::kManifestName).shards) {
-    if (shard.split != pipeline::Split::val || found.size() == wanted.size()) continue;
+    const auto wanted_split = split == "train" ? pipeline::Split::train : pipeline::Split::val;
+    if (shard.split != wanted_split || found.size() == wanted.size()) continue;
     const fs::path path = data.shards / shard.name;
     pipeline::ShardReader reader(path);
     while (auto sample = reader.next()) {
@@ -119,6 +121,14 @@ std::vector<AttentionSample> AttentionProbe::attend(LocTexModel& model, const to
     const auto heatmaps = batch.heatmaps.reshape({batch.heatmaps.size(0), batch.heatmaps.size(1), -1})
                               .to(torch::kFloat)
                               .contiguous();
+    // Every position's KL and hit at once, as the evaluation scores them.
+    const auto flat_logits =
+        out.attention_logits.to(torch::kCPU, torch::kFloat).reshape({-1, heatmaps.size(2)});
+    const auto flat_heat = heatmaps.reshape({-1, heatmaps.size(2)});
+    const auto kl = heatmap_kl(flat_heat, flat_logits).contiguous();
+    const auto hits = pointing_hits(flat_logits, flat_heat).to(torch::kBool).contiguous();
+    const double* kl_data = kl.data_ptr<double>();
+    const bool* hit_data = hits.data_ptr<bool>();
     const auto has_trace = batch.has_trace.to(torch::kBool).contiguous();
     const auto traced = has_trace.accessor<bool, 2>();
     const auto length = has_trace.size(1);
@@ -141,6 +151,8 @@ std::vector<AttentionSample> AttentionProbe::attend(LocTexModel& model, const to
         const auto offset = static_cast<std::size_t>(i * length + position) * cells;
         w.attention.assign(attention_data + offset, attention_data + offset + cells);
         w.trace.assign(heatmap_data + offset, heatmap_data + offset + cells);
+        w.kl = kl_data[i * length + position];
+        w.hit = hit_data[i * length + position];
         sample.words.push_back(std::move(w));
       }
       samples.push_back(std::move(sample));

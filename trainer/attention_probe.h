@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/vocabulary.h"
@@ -21,15 +22,17 @@ namespace loctex::trainer {
 
 class AttentionProbe {
  public:
-  // Reads the first `count` validation samples of `data.shards` at the
-  // model's image size. Throws what BatchLoader throws, and
-  // std::runtime_error naming the shards if a sample's KEY.json is missing.
+  // Reads the first `count` samples of `split` ("val" or "train") of
+  // `data.shards` at the model's image size. Throws what BatchLoader throws,
+  // and std::runtime_error naming the shards if a sample's KEY.json is
+  // missing.
   AttentionProbe(const DataConfig& data, const core::Vocabulary& vocabulary, const ModelConfig& model,
-                 std::int64_t count);
+                 std::int64_t count, const std::string& split = "val");
 
   // The samples with each traced word's attention (softmax over the grid
-  // cells, eval mode, no gradients) beside its trace heatmap. The model's
-  // training mode is restored afterwards.
+  // cells, eval mode, no gradients) beside its trace heatmap, and its KL and
+  // pointing hit (trainer/evaluate.h's heatmap_kl and pointing_hits). The
+  // model's training mode is restored afterwards.
   std::vector<AttentionSample> attend(LocTexModel& model, const torch::Device& device) const;
 
   std::size_t size() const { return m_keys.size(); }

@@ -5,16 +5,26 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
+#include <QTabWidget>
 
+#include "ui/inspect_view.h"
 #include "ui/train_view.h"
 #include "ui/training_run.h"
 
 namespace loctex::ui {
 
-TrainWindow::TrainWindow(QWidget* parent) : QMainWindow(parent), m_view(new TrainView) {
+TrainWindow::TrainWindow(QWidget* parent)
+    : QMainWindow(parent), m_view(new TrainView), m_inspect(new InspectView), m_tabs(new QTabWidget) {
   setWindowTitle(tr("Training - LocTex Studio"));
-  setCentralWidget(m_view);
-  connect(m_view, &TrainView::message, this, [this](const QString& text) { statusBar()->showMessage(text); });
+  m_tabs->addTab(m_view, tr("&Train"));
+  m_tabs->addTab(m_inspect, tr("&Inspect"));
+  setCentralWidget(m_tabs);
+  const auto show = [this](const QString& text) { statusBar()->showMessage(text); };
+  connect(m_view, &TrainView::message, this, show);
+  connect(m_inspect, &InspectView::message, this, show);
+  // A run that ends is the one to inspect next.
+  connect(m_view->run(), &TrainingRun::finished, this,
+          [this] { m_inspect->setRun(QString::fromStdString(m_view->run()->config().output.string())); });
   // A run asked to stop on close closes the window when it has ended.
   connect(m_view->run(), &TrainingRun::stateChanged, this, [this](TrainingRun::State state) {
     if (m_close_when_done && (state == TrainingRun::State::finished || state == TrainingRun::State::failed))
@@ -23,6 +33,8 @@ TrainWindow::TrainWindow(QWidget* parent) : QMainWindow(parent), m_view(new Trai
   resize(1280, 780);  // the settings, three charts and the preview side by side
   restoreGeometry(QSettings().value("train_window/geometry").toByteArray());
 }
+
+void TrainWindow::showInspect() { m_tabs->setCurrentWidget(m_inspect); }
 
 void TrainWindow::closeEvent(QCloseEvent* event) {
   QSettings().setValue("train_window/geometry", saveGeometry());
