@@ -7,7 +7,9 @@
 #include "ui/main_window.h"
 #ifdef LOCTEX_HAS_TRAINER
 #include <QAction>
+#include <QStatusBar>
 
+#include "ui/inspect_view.h"
 #include "ui/train_view.h"
 #include "ui/train_window.h"
 #endif
@@ -42,6 +44,23 @@ int main(int argc, char** argv) {
         training->view()->setProject(window.projectFolder());  // "Build from Project" builds this one
         training->show();
         training->raise();
+      });
+  // The narrative under review against a model: Inspect, on that narrative.
+  QObject::connect(
+      window.addToolAction("inspect-narrative", QObject::tr("&Inspect Narrative with Model..."),
+                           QKeySequence(QObject::tr("Ctrl+Shift+M"))),
+      &QAction::triggered, &window, [&training, &window] {
+        const auto reviewed = window.reviewedNarrative();
+        if (!reviewed) {
+          window.statusBar()->showMessage(QObject::tr("Choose a narrative (with its image) to review first"));
+          return;
+        }
+        if (!training) training = new loctex::ui::TrainWindow;
+        training->view()->setProject(window.projectFolder());
+        training->show();
+        training->raise();
+        training->showInspect();
+        training->inspect()->openNarrative(reviewed->first, reviewed->second);
       });
 #endif
   const QStringList args = parser.positionalArguments();

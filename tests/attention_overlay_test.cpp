@@ -15,10 +15,12 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "core/ln_jsonl.h"
 #include "core/overlay.h"
 #include "core/synthetic.h"
 #include "core/vocabulary.h"
 #include "pipeline/builder.h"
+#include "pipeline/sample_key.h"
 #include "pipeline/shard_reader.h"
 #include "test_support.h"
 #include "trainer/augment.h"
@@ -402,6 +404,40 @@ TEST_F(attention_overlay_run_test, inspection_scores_each_word_as_the_evaluation
   for (const auto& sample : train.samples) EXPECT_FALSE(val_keys.contains(sample.key)) << sample.key;
   request.split = "test";
   EXPECT_THROW(tr::inspect_run(request), std::invalid_argument);
+}
+
+TEST_F(attention_overlay_run_test, a_narrative_outside_the_data_set_is_inspected_as_training_would_see_it) {
+  tr::InspectRequest request;
+  request.run = s_config->output;
+  request.max_samples = 1;
+  request.threads = 1;
+  const auto from_shards = tr::inspect_run(request).samples.at(0);
+  // The same narrative as a project holds it: its LN record and image file.
+  const auto file = loctex::core::read_ln_file(*s_dir / "synth/narratives.jsonl");
+  const auto it = std::find_if(file.narratives.begin(), file.narratives.end(), [&](const auto& n) {
+    return from_shards.key ==
+           loctex::pipeline::sample_key(n.dataset_id, n.image_id, std::to_string(n.annotator_id));
+  });
+  ASSERT_NE(it, file.narratives.end()) << from_shards.key;
+  const fs::path image = *s_dir / "synth/images" / (it->image_id + ".jpg");
+  const auto inspected = tr::inspect_narrative(request, *it, image, *s_dir / "one-narrative");
+  ASSERT_EQ(inspected.samples.size(), 1u);
+  const auto& sample = inspected.samples[0];
+  EXPECT_EQ(sample.key, it->dataset_id + "/" + it->image_id);
+  EXPECT_EQ(sample.bgr, from_shards.bgr);  // the same crop, built with the run's data set's parameters
+  ASSERT_EQ(sample.words.size(), from_shards.words.size());
+  for (std::size_t w = 0; w < sample.words.size(); ++w) {
+    EXPECT_EQ(sample.words[w].text, from_shards.words[w].text);
+    EXPECT_EQ(sample.words[w].trace, from_shards.words[w].trace);
+    EXPECT_EQ(sample.words[w].attention, from_shards.words[w].attention);
+    EXPECT_EQ(sample.words[w].hit, from_shards.words[w].hit);
+  }
+  // A narrative the builder would skip says why.
+  auto untraced = *it;
+  untraced.traces.clear();
+  const auto why = loctex::testing::error_of<std::runtime_error>(
+      [&] { tr::inspect_narrative(request, untraced, image, *s_dir / "one-narrative"); });
+  EXPECT_NE(why.find("cannot inspect this narrative: trace"), std::string::npos) << why;
 }
 
 TEST_F(attention_overlay_run_test, a_missing_run_folder_is_named_in_the_error) {

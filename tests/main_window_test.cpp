@@ -632,9 +632,14 @@ TEST_F(main_window_test, review_replays_a_narrative_and_accepts_it_undoably) {
     id = store.add_narrative(n, core::NarrativeStatus::done);
   }
   ui::MainWindow w;
+  EXPECT_FALSE(w.reviewedNarrative().has_value());  // no project
   ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
   w.imageList()->setCurrentRow(0);
-  ASSERT_EQ(w.review()->narrativeId(), id);  // the image's narrative is up for review
+  ASSERT_EQ(w.review()->narrativeId(), id);     // the image's narrative is up for review
+  const auto reviewed = w.reviewedNarrative();  // what Tools > Inspect Narrative takes
+  ASSERT_TRUE(reviewed.has_value());
+  EXPECT_EQ(reviewed->first.caption, "In this image");
+  EXPECT_EQ(reviewed->second.filename(), "circle.jpg");
   EXPECT_TRUE(w.action("accept")->isEnabled());
   EXPECT_EQ(w.review()->words()->words(), QStringList({"In", "this", "image"}));
   EXPECT_DOUBLE_EQ(w.review()->position(), 0.4);

@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "core/ln_jsonl.h"
 #include "core/project_store.h"
 #include "qt_test_support.h"
 #include "test_support.h"
@@ -224,7 +225,8 @@ TEST_F(train_view_test, the_view_charts_every_term_the_rate_and_the_speed_as_it_
   EXPECT_TRUE(view.progressText().contains("ETA")) << view.progressText().toStdString();
   // An evaluation every 10 steps, charted.
   ASSERT_TRUE(QTest::qWaitFor([&] { return evaluated.count() == held / 10; }, kTimeoutMs));
-  for (const char* name : {"R@1 i\u2192t", "R@1 t\u2192i", "pointing", "chance"}) {
+  for (const char* name :
+       {"R@1 i\u2192t", "R@5 i\u2192t", "R@10 i\u2192t", "R@1 t\u2192i", "pointing", "chance"}) {
     ASSERT_NE(view.series(QString::fromUtf8(name)), nullptr) << name;
     EXPECT_EQ(view.series(QString::fromUtf8(name))->count(), evaluated.count()) << name;
   }
@@ -322,13 +324,14 @@ TEST_F(train_view_test, inspect_browses_a_checkpoints_samples_with_words_sorted_
   window.showInspect();
 
   QSignalSpy opened(&inspect, &ui::InspectView::opened);
+  inspect.findChild<QSpinBox*>("inspect-count")->setValue(3);
   QTest::mouseClick(inspect.findChild<QPushButton*>("inspect-open"), Qt::LeftButton);
   ASSERT_TRUE(opened.wait(kTimeoutMs));
   const auto& inspection = *inspect.inspection();
   EXPECT_EQ(inspection.step, 6);
   auto* samples = inspect.findChild<QListWidget*>("inspect-samples");
   ASSERT_EQ(samples->count(), static_cast<int>(inspection.samples.size()));
-  ASSERT_GT(samples->count(), 0);
+  ASSERT_EQ(samples->count(), 3);  // the count asked for
   EXPECT_TRUE(samples->item(0)->text().startsWith(QString::fromStdString(inspection.samples[0].key)));
   // The words of the sample shown, most disagreeing first, with hit or miss.
   auto* words = inspect.findChild<QTableWidget*>("inspect-words");
@@ -352,6 +355,17 @@ TEST_F(train_view_test, inspect_browses_a_checkpoints_samples_with_words_sorted_
   const QImage exported(QString::fromStdString(png.string()));
   EXPECT_EQ(exported.width(), 2 * ui::InspectView::kTileSide);
   EXPECT_GT(exported.height(), ui::InspectView::kTileSide);
+
+  // A narrative outside the data set (as the app's review holds it), on the same model.
+  const auto narratives = core::read_ln_file(*s_dir / "synth/narratives.jsonl").narratives;
+  const auto& narrative = narratives.at(0);
+  QSignalSpy reopened(&inspect, &ui::InspectView::opened);
+  inspect.openNarrative(narrative, *s_dir / "synth/images" / (narrative.image_id + ".jpg"));
+  ASSERT_TRUE(reopened.wait(kTimeoutMs));
+  ASSERT_EQ(inspect.inspection()->samples.size(), 1u);
+  EXPECT_EQ(inspect.inspection()->samples[0].key, narrative.dataset_id + "/" + narrative.image_id);
+  EXPECT_EQ(samples->count(), 1);
+  EXPECT_GT(words->rowCount(), 0);
 
   // A missing run is named, and the view goes on.
   QSignalSpy failed(&inspect, &ui::InspectView::failed);

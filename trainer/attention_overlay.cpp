@@ -17,7 +17,9 @@
 #include <opencv2/core.hpp>
 
 #include "core/atomic_file.h"
+#include "core/ln_jsonl.h"
 #include "core/vocabulary.h"
+#include "pipeline/builder.h"
 #include "pipeline/manifest.h"
 #include "pipeline/shard_reader.h"
 #include "trainer/attention_probe.h"
@@ -106,7 +108,10 @@ std::vector<unsigned char> render_attention_row(const AttentionSample& sample, s
       row_of(base_tile(sample, style.tile_side), sample, sample.words[word], style.alpha));
 }
 
-Inspection inspect_run(const InspectRequest& request) {
+namespace {
+
+// inspect_run, reading the words with `vocabulary_file` (empty: the data set's own).
+Inspection inspect_with(const InspectRequest& request, const fs::path& vocabulary_file) {
   if (request.split != "val" && request.split != "train")
     throw std::invalid_argument("split must be val or train, got '" + request.split + "'");
   if (request.max_samples < 1) throw std::invalid_argument("max_samples must be at least 1");
@@ -127,10 +132,12 @@ Inspection inspect_run(const InspectRequest& request) {
   inspection.shards = request.shards.empty() ? config.data.shards : request.shards;
   if (inspection.shards.empty())
     throw std::invalid_argument("no shards folder: set shards or the run's data.shards");
-  const auto vocabulary = core::Vocabulary::load(inspection.shards / pipeline::kVocabName);
+  const fs::path vocabulary_path =
+      vocabulary_file.empty() ? inspection.shards / pipeline::kVocabName : vocabulary_file;
+  const auto vocabulary = core::Vocabulary::load(vocabulary_path);
   if (static_cast<std::int64_t>(vocabulary.size()) > loaded.model->text_vocabulary_size())
-    throw std::invalid_argument((inspection.shards / pipeline::kVocabName).string() + " holds " +
-                                std::to_string(vocabulary.size()) + " tokens, the model was built for " +
+    throw std::invalid_argument(vocabulary_path.string() + " holds " + std::to_string(vocabulary.size()) +
+                                " tokens, the model was built for " +
                                 std::to_string(loaded.model->text_vocabulary_size()) +
                                 ": shards of another build?");
   DataConfig data = config.data;
@@ -140,6 +147,54 @@ Inspection inspect_run(const InspectRequest& request) {
   auto& model = loaded.model;
   model->to(device);
   inspection.samples = probe.attend(model, device);
+  return inspection;
+}
+
+}  // namespace
+
+Inspection inspect_run(const InspectRequest& request) { return inspect_with(request, {}); }
+
+Inspection inspect_narrative(const InspectRequest& request, const core::Narrative& narrative,
+                             const fs::path& image_file, const fs::path& work) {
+  if (!fs::exists(request.run))
+    throw std::runtime_error("cannot read run " + request.run.string() + ": no such folder or checkpoint");
+  const LoadedModel loaded = load_model(request.run);  // its config names the data set it learnt from
+  const fs::path trained_on = loaded.config.data.shards;
+  fs::remove_all(work);
+  fs::create_directories(work / "images");
+  // One narrative, one image, named so the builder's pattern finds it.
+  core::Narrative one = narrative;
+  one.dataset_id = "inspect";
+  one.image_id = "image";
+  const std::string extension = image_file.extension().string();
+  fs::copy_file(image_file, work / "images" / ("image" + extension));
+  core::write_ln_file(work / "narrative.jsonl", {one});
+  pipeline::BuildOptions build;
+  build.inputs = {work / "narrative.jsonl"};
+  build.image_root = work / "images";
+  build.image_pattern = "{image_id}" + extension;
+  build.output = work / "shards";
+  build.val_fraction = 1.0;  // the one sample is a validation sample
+  build.threads = 1;
+  // Image size, JPEG quality and heatmaps as the run's data set was built,
+  // so the sample is what training saw of its own.
+  const auto parameters = pipeline::read_manifest(trained_on / pipeline::kManifestName).parameters;
+  build.image.shorter_side = parameters.value("image-size", build.image.shorter_side);
+  build.image.jpeg_quality = parameters.value("jpeg-quality", build.image.jpeg_quality);
+  build.heatmap.grid = parameters.value("heatmap-size", build.heatmap.grid);
+  build.heatmap.sigma = parameters.value("sigma", build.heatmap.sigma);
+  build.heatmap.time_margin = parameters.value("time-margin", build.heatmap.time_margin);
+  std::string reason;
+  pipeline::BuildObserver observer;
+  observer.skipped = [&reason](const pipeline::BuildError& e) { reason = e.stage + ": " + e.reason; };
+  const auto summary = pipeline::build_dataset(build, observer);
+  if (summary.val_samples != 1) throw std::runtime_error("cannot inspect this narrative: " + reason);
+  InspectRequest one_sample = request;
+  one_sample.shards = build.output;
+  one_sample.split = "val";
+  one_sample.max_samples = 1;
+  Inspection inspection = inspect_with(one_sample, trained_on / pipeline::kVocabName);
+  for (auto& sample : inspection.samples) sample.key = narrative.dataset_id + "/" + narrative.image_id;
   return inspection;
 }
 

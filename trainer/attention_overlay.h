@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "core/narrative.h"
 #include "core/overlay.h"
 
 namespace loctex::trainer {
@@ -126,5 +127,16 @@ struct Inspection {
 // Inspect view browses. Throws as write_attention_overlays does, and
 // std::invalid_argument for a split other than val or train.
 Inspection inspect_run(const InspectRequest& request);
+
+// The same for one narrative that is not in a data set (a narrative of a
+// project, with its image file): it is built into a one-sample data set in
+// `work` (a folder of the caller's, emptied first) by the dataset builder,
+// so its crop and heatmaps are exactly what training would see, and the
+// run's own vocabulary reads its words (a word the run never saw is
+// <unk>). request.shards and request.split are ignored. Throws what
+// inspect_run throws, and std::runtime_error with the builder's reason for
+// a narrative it skips (no words, no trace, an unreadable image).
+Inspection inspect_narrative(const InspectRequest& request, const core::Narrative& narrative,
+                             const std::filesystem::path& image_file, const std::filesystem::path& work);
 
 }  // namespace loctex::trainer

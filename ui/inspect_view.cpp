@@ -1,6 +1,7 @@
 #include "ui/inspect_view.h"
 
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -12,6 +13,7 @@
 #include <QPixmap>
 #include <QPushButton>
 #include <QSignalBlocker>
+#include <QSpinBox>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -48,6 +50,7 @@ InspectView::InspectView(QWidget* parent)
       m_run(new QLineEdit),
       m_dataset(new QLineEdit),
       m_split(new QComboBox),
+      m_count(new QSpinBox),
       m_open(new QPushButton(tr("Open"))),
       m_summary(new QLabel),
       m_samples(new QListWidget),
@@ -61,6 +64,10 @@ InspectView::InspectView(QWidget* parent)
   m_split->addItem(tr("validation"), "val");
   m_split->addItem(tr("training"), "train");
   m_open->setObjectName("inspect-open");
+  m_count->setObjectName("inspect-count");
+  m_count->setRange(1, 100'000);
+  m_count->setValue(200);
+  m_count->setPrefix(tr("up to "));
   m_samples->setObjectName("inspect-samples");
   m_words->setObjectName("inspect-words");
   m_words->setHorizontalHeaderLabels({tr("Word"), tr("KL (nats)"), tr("Pointing")});
@@ -84,6 +91,7 @@ InspectView::InspectView(QWidget* parent)
   form->addRow(tr("Data set"), m_dataset);
   auto* split_row = new QHBoxLayout;
   split_row->addWidget(m_split);
+  split_row->addWidget(m_count);
   split_row->addWidget(m_open);
   split_row->addStretch(1);
   form->addRow(tr("Samples"), split_row);
@@ -126,17 +134,44 @@ void InspectView::setDataset(const QString& shards) { m_dataset->setText(shards)
 
 void InspectView::open() {
   if (m_busy || m_run->text().isEmpty()) return;
-  if (m_thread.joinable()) m_thread.join();
   trainer::InspectRequest request;
   request.run = m_run->text().toStdString();
   request.shards = m_dataset->text().toStdString();
   request.split = m_split->currentData().toString().toStdString();
+  request.max_samples = m_count->value();
+  Q_EMIT message(tr("Running the model on the %1 samples...").arg(m_split->currentText()));
+  runInBackground([request] { return trainer::inspect_run(request); });
+}
+
+void InspectView::openNarrative(const core::Narrative& narrative, const std::filesystem::path& image_file) {
+  if (m_busy) return;
+  if (m_run->text().isEmpty()) {
+    Q_EMIT message(tr("Choose a model (a run folder) in Inspect first"));
+    return;
+  }
+  trainer::InspectRequest request;
+  request.run = m_run->text().toStdString();
+  // The one-sample data set is built in a folder of this process's own.
+  const auto work = std::filesystem::temp_directory_path() /
+                    ("loctex-inspect-" + std::to_string(QCoreApplication::applicationPid()));
+  Q_EMIT message(
+      tr("Running the model on %1/%2...")
+          .arg(QString::fromStdString(narrative.dataset_id), QString::fromStdString(narrative.image_id)));
+  runInBackground([request, narrative, image_file, work] {
+    auto inspection = trainer::inspect_narrative(request, narrative, image_file, work);
+    std::error_code ignored;
+    std::filesystem::remove_all(work, ignored);
+    return inspection;
+  });
+}
+
+void InspectView::runInBackground(std::function<trainer::Inspection()> inspect) {
+  if (m_thread.joinable()) m_thread.join();
   m_busy = true;
   m_open->setEnabled(false);
-  Q_EMIT message(tr("Running the model on the %1 samples...").arg(m_split->currentText()));
-  m_thread = std::thread([this, request] {
+  m_thread = std::thread([this, inspect = std::move(inspect)] {
     try {
-      trainer::Inspection inspection = trainer::inspect_run(request);
+      trainer::Inspection inspection = inspect();
       QMetaObject::invokeMethod(
           this, [this, inspection = std::move(inspection)]() mutable { finishOpen(std::move(inspection)); },
           Qt::QueuedConnection);

@@ -1,7 +1,8 @@
 #pragma once
 // Inspect a trained model: open a checkpoint (or a run folder, its latest)
 // on a data set's validation or training samples, browse the samples, and
-// for each see every traced word's attention beside its trace, the words
+// (up to a count, from the split's start) for each see every traced word's
+// attention beside its trace, the words
 // sorted by disagreement (KL, largest first) with their pointing hits and
 // misses; export the shown overlay as a PNG. The model runs off the GUI
 // thread (trainer::inspect_run, as `loctex-train overlays` uses it).
@@ -10,9 +11,11 @@
 #include <QWidget>
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <thread>
 
+#include "core/narrative.h"
 #include "trainer/attention_overlay.h"
 
 class QComboBox;
@@ -20,6 +23,7 @@ class QLabel;
 class QLineEdit;
 class QListWidget;
 class QPushButton;
+class QSpinBox;
 class QTableWidget;
 
 namespace loctex::ui {
@@ -37,6 +41,10 @@ class InspectView : public QWidget {
   void setDataset(const QString& shards);
   // Runs the model on the chosen split; opened() or failed() follows.
   void open();
+  // Runs the model on one narrative that is not in a data set (the one under
+  // review in the app, with its image file), built as its training set was
+  // (trainer::inspect_narrative); opened() or failed() follows.
+  void openNarrative(const core::Narrative& narrative, const std::filesystem::path& image_file);
   bool busy() const { return m_busy; }
   const std::optional<trainer::Inspection>& inspection() const { return m_inspection; }
 
@@ -57,10 +65,13 @@ class InspectView : public QWidget {
 
  private:
   void finishOpen(trainer::Inspection inspection);
+  // Runs `inspect` off the GUI thread, then finishOpen() or failed().
+  void runInBackground(std::function<trainer::Inspection()> inspect);
 
   QLineEdit* m_run;
   QLineEdit* m_dataset;
   QComboBox* m_split;
+  QSpinBox* m_count;
   QPushButton* m_open;
   QLabel* m_summary;
   QListWidget* m_samples;

@@ -675,6 +675,14 @@ void MainWindow::showSelectedImage() {
   updateStatus();
 }
 
+std::optional<std::pair<core::Narrative, std::filesystem::path>> MainWindow::reviewedNarrative() const {
+  if (!m_store || m_caption_stack->currentWidget() != m_review || !m_review->narrative()) return std::nullopt;
+  const core::Narrative& narrative = *m_review->narrative();
+  const auto file = m_store->image_file(narrative.dataset_id, narrative.image_id);
+  if (!file) return std::nullopt;
+  return std::pair{narrative, *file};
+}
+
 void MainWindow::reviewNarrative(std::int64_t id) {
   if (!m_store || (m_session && m_session->isRecording())) return;
   try {

@@ -10,10 +10,12 @@
 #include <QString>
 #include <QStringList>
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "core/project_store.h"
 #include "core/replay.h"
@@ -104,6 +106,9 @@ class MainWindow : public QMainWindow {
   KaraokeCaption* karaoke() const { return m_karaoke; }
   ReviewPanel* review() const { return m_review; }
   SpeakAndPointPanel* speakAndPoint() const { return m_speak; }
+  // The narrative under review and its image file; nullopt when none is, or
+  // its image has no file in the project.
+  std::optional<std::pair<core::Narrative, std::filesystem::path>> reviewedNarrative() const;
   // Shows narrative `id` for review (replay, accept, reject).
   void reviewNarrative(std::int64_t id);
   // Re-trace's schedule while re-tracing; nullptr otherwise.

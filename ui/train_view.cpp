@@ -98,7 +98,7 @@ TrainView::TrainView(QWidget* parent)
       m_loss_chart(make_chart(tr("Loss terms"))),
       m_lr_chart(make_chart(tr("Learning rate"))),
       m_speed_chart(make_chart(tr("Samples a second"))),
-      m_eval_chart(make_chart(tr("Validation: retrieval R@1 and pointing"))),
+      m_eval_chart(make_chart(tr("Validation: retrieval R@K and pointing"))),
       m_preview(new AttentionPreview) {
   const trainer::TrainConfig defaults;
   m_dataset->setObjectName("train-dataset");
@@ -176,6 +176,7 @@ TrainView::TrainView(QWidget* parent)
     charts->addWidget(view, row++, 0);
   }
   // One line each: the title names it, and the room goes to the axes.
+  m_eval_chart->legend()->setAlignment(Qt::AlignRight);  // six short names, one under another
   for (QChart* strip : {m_lr_chart, m_speed_chart}) {
     strip->legend()->hide();
     strip->axes(Qt::Horizontal).value(0)->setTitleVisible(false);
@@ -356,6 +357,8 @@ void TrainView::showMetrics(const trainer::StepMetrics& metrics, qint64 total_st
 void TrainView::showEvaluation(const trainer::EvalPoint& point) {
   const auto step = static_cast<double>(point.step);
   addPoint(m_eval_chart, QStringLiteral("R@1 i\u2192t"), step, point.image_to_text_r1);
+  addPoint(m_eval_chart, QStringLiteral("R@5 i\u2192t"), step, point.image_to_text_r5);
+  addPoint(m_eval_chart, QStringLiteral("R@10 i\u2192t"), step, point.image_to_text_r10);
   addPoint(m_eval_chart, QStringLiteral("R@1 t\u2192i"), step, point.text_to_image_r1);
   addPoint(m_eval_chart, QStringLiteral("pointing"), step, point.pointing_accuracy);
   addPoint(m_eval_chart, QStringLiteral("chance"), step, point.chance_pointing);

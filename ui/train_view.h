@@ -50,8 +50,8 @@ class TrainView : public QWidget {
   void setOutput(const QString& folder);
   // A chart's line by name: "loss" (the weighted sum) and each objective's
   // term on the loss chart, "lr", "samples/s", and the evaluations' "R@1
-  // i→t" (image to text), "R@1 t→i", "pointing" and "chance" (pointing's);
-  // nullptr before its first point.
+  // i→t", "R@5 i→t", "R@10 i→t" (image to text), "R@1 t→i", "pointing" and
+  // "chance" (pointing's); nullptr before its first point.
   QLineSeries* series(const QString& name) const { return m_series.value(name); }
   QString progressText() const;
 
