@@ -10,7 +10,8 @@ packages=(
   libopencv-dev libtbb-dev nlohmann-json3-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
   libtorch-dev libopenblas0-openmp
-  libarchive-dev libcli11-dev libturbojpeg0-dev libsndfile1-dev
+  libarchive-dev libcli11-dev libturbojpeg0-dev libsndfile1-dev libsoxr-dev
+  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us espeak-ng
   pulseaudio xvfb xauth python3 python3-numpy python3-torch python3-torchvision
 )
 

@@ -1,0 +1,76 @@
+#pragma once
+// Offline forced alignment of a typed transcript to the annotator's voice:
+// Debian's pocketsphinx (0.8+5prealpha) through its C API, with a
+// finite-state grammar built in code that forces the exact word sequence,
+// the whole recording decoded as one utterance, and word segments read back
+// in 10 ms frames (docs/alignment.md gives the measured settings and why).
+//
+// Each word may also be skipped, at a heavy penalty, so a typed word that was
+// never spoken leaves its neighbours right and is marked unaligned. A word
+// the dictionary lacks cannot be forced; it is left unaligned too and its
+// neighbours align around it.
+//
+// One ForcedAligner holds one decoder: use one per thread.
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/audio_file.h"
+
+namespace loctex::align {
+
+struct AlignerOptions {
+  // Debian's pocketsphinx-en-us acoustic model and CMU dictionary.
+  std::filesystem::path model = "/usr/share/pocketsphinx/model/en-us/en-us";
+  std::filesystem::path dictionary = "/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict";
+  // Probability of skipping a word: low enough that only a word the audio
+  // does not hold is skipped.
+  double skip_probability = 1e-40;
+};
+
+struct AlignedWord {
+  std::string text;    // as typed
+  std::string lookup;  // the dictionary form: lower case, outer punctuation removed
+  bool in_dictionary = false;
+  bool aligned = false;  // false: skipped by the decoder, or not in the dictionary
+  double start = 0;      // seconds, when aligned
+  double end = 0;
+  // Mean acoustic log-likelihood per 10 ms frame (natural log), when aligned:
+  // low for a word the voice does not match.
+  double frame_score = 0;
+};
+
+struct Alignment {
+  std::vector<AlignedWord> words;
+  double duration = 0;   // of the audio, seconds
+  bool retried = false;  // the first beams found no path; the wide ones did
+};
+
+class ForcedAligner {
+ public:
+  // Loads the model and dictionary. Throws std::runtime_error naming a
+  // missing file.
+  explicit ForcedAligner(AlignerOptions options = {});
+  ~ForcedAligner();
+  ForcedAligner(const ForcedAligner&) = delete;
+  ForcedAligner& operator=(const ForcedAligner&) = delete;
+
+  // Aligns `words` (the transcript as typed, split into words) to `clip`
+  // (any sample rate; resampled to 16 kHz). Throws std::invalid_argument for
+  // an empty clip or no words, and std::runtime_error if no alignment is
+  // found even with the widest beams.
+  Alignment align(const core::AudioClip& clip, const std::vector<std::string>& words);
+
+  // The dictionary form of a typed word: lower case, punctuation around it
+  // removed ("Circle," → "circle", "dog's" stays).
+  static std::string lookup_form(const std::string& word);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace loctex::align

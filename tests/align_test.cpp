@@ -1,0 +1,172 @@
+// Forced alignment against ground truth made at test time: each word spoken
+// separately by espeak-ng, the pieces joined with known silences, so every
+// word's true start and end are known to the sample.
+#include "align/forced_aligner.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "align/resample.h"
+#include "core/audio_file.h"
+#include "test_support.h"
+
+namespace {
+
+using namespace loctex;
+using loctex::testing::TempDir;
+namespace fs = std::filesystem;
+
+constexpr int kRate = 16000;
+
+struct Truth {
+  std::string word;
+  double start = 0;
+  double end = 0;
+};
+
+struct Speech {
+  core::AudioClip clip;
+  std::vector<Truth> truth;
+};
+
+// One word as espeak-ng says it, at 16 kHz, its silence trimmed (samples
+// under 2% of full scale at either end).
+std::vector<std::int16_t> say(const TempDir& dir, const std::string& word) {
+  const fs::path wav = dir / ("word-" + std::to_string(std::hash<std::string>{}(word)) + ".wav");
+  const std::string command = "espeak-ng -w '" + wav.string() + "' '" + word + "'";
+  if (std::system(command.c_str()) != 0) throw std::runtime_error("espeak-ng failed: " + command);
+  const auto clip = core::read_audio(wav);
+  auto samples = align::resample(clip.samples, clip.sample_rate, kRate);
+  const auto loud = [](std::int16_t s) { return std::abs(static_cast<int>(s)) > 655; };
+  const auto first = std::find_if(samples.begin(), samples.end(), loud);
+  const auto last = std::find_if(samples.rbegin(), samples.rend(), loud).base();
+  return {first, last};
+}
+
+// The words spoken one after another with `gaps[i]` seconds of silence
+// before word i (the first gap leads in) and 0.5 s after the last.
+Speech speak(const TempDir& dir, const std::vector<std::string>& words, const std::vector<double>& gaps) {
+  Speech speech;
+  speech.clip.sample_rate = kRate;
+  speech.clip.channels = 1;
+  auto& out = speech.clip.samples;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    out.insert(out.end(), static_cast<std::size_t>(gaps[i] * kRate), 0);
+    const auto piece = say(dir, words[i]);
+    const double start = static_cast<double>(out.size()) / kRate;
+    out.insert(out.end(), piece.begin(), piece.end());
+    speech.truth.push_back({words[i], start, static_cast<double>(out.size()) / kRate});
+  }
+  out.insert(out.end(), kRate / 2, 0);
+  return speech;
+}
+
+struct Errors {
+  double mean = 0;
+  double max = 0;
+};
+
+// Boundary errors (starts and ends) of the aligned words against the truth.
+Errors errors_of(const align::Alignment& a, const std::vector<Truth>& truth) {
+  Errors e;
+  int n = 0;
+  for (std::size_t i = 0; i < truth.size(); ++i) {
+    if (!a.words[i].aligned) continue;
+    for (const double d : {a.words[i].start - truth[i].start, a.words[i].end - truth[i].end}) {
+      e.mean += std::abs(d);
+      e.max = std::max(e.max, std::abs(d));
+      ++n;
+    }
+  }
+  e.mean /= std::max(1, n);
+  return e;
+}
+
+const std::vector<std::string> kWords = {"a",      "red", "circle", "sits", "in",     "the",
+                                         "middle", "of",  "a",      "grey", "picture"};
+const std::vector<double> kGaps = {0.4, 0.15, 0.1, 0.3, 0.12, 0.1, 0.2, 0.1, 0.15, 0.1, 0.25};
+
+TEST(align_test, clean_speech_aligns_within_the_goal) {
+  TempDir dir;
+  const Speech speech = speak(dir, kWords, kGaps);
+  align::ForcedAligner aligner;
+  const auto a = aligner.align(speech.clip, kWords);
+  ASSERT_EQ(a.words.size(), kWords.size());
+  for (const auto& w : a.words) EXPECT_TRUE(w.aligned) << w.text;
+  const Errors e = errors_of(a, speech.truth);
+  std::printf("clean: mean boundary error %.1f ms, max %.1f ms\n", e.mean * 1000, e.max * 1000);
+  EXPECT_LT(e.mean, 0.050);
+  EXPECT_LT(e.max, 0.250);
+  EXPECT_NEAR(a.duration, static_cast<double>(speech.clip.samples.size()) / kRate, 1e-9);
+  for (std::size_t i = 1; i < a.words.size(); ++i) EXPECT_GE(a.words[i].start, a.words[i - 1].end);
+}
+
+TEST(align_test, a_48_khz_recording_aligns_the_same) {
+  TempDir dir;
+  Speech speech = speak(dir, kWords, kGaps);
+  speech.clip.samples = align::resample(speech.clip.samples, kRate, 48000);
+  speech.clip.sample_rate = 48000;
+  align::ForcedAligner aligner;
+  const Errors e = errors_of(aligner.align(speech.clip, kWords), speech.truth);
+  std::printf("48 kHz: mean boundary error %.1f ms, max %.1f ms\n", e.mean * 1000, e.max * 1000);
+  EXPECT_LT(e.mean, 0.050);
+  EXPECT_LT(e.max, 0.250);
+}
+
+TEST(align_test, a_typed_word_never_spoken_is_flagged_and_its_neighbours_stay_right) {
+  TempDir dir;
+  const Speech speech = speak(dir, kWords, kGaps);
+  auto typed = kWords;
+  typed.insert(typed.begin() + 2, "big");  // "a red big circle ...": "big" was never said
+  align::ForcedAligner aligner;
+  const auto a = aligner.align(speech.clip, typed);
+  ASSERT_EQ(a.words.size(), typed.size());
+  EXPECT_FALSE(a.words[2].aligned);
+  EXPECT_TRUE(a.words[2].in_dictionary);
+  for (const std::size_t i : {std::size_t{1}, std::size_t{3}}) {  // "red" and "circle"
+    const auto& truth = speech.truth[i == 1 ? 1 : 2];
+    ASSERT_TRUE(a.words[i].aligned) << a.words[i].text;
+    EXPECT_LT(std::abs(a.words[i].start - truth.start), 0.150) << a.words[i].text;
+    EXPECT_LT(std::abs(a.words[i].end - truth.end), 0.150) << a.words[i].text;
+  }
+}
+
+TEST(align_test, a_word_the_dictionary_lacks_is_left_unaligned_between_aligned_neighbours) {
+  TempDir dir;
+  const Speech speech = speak(dir, kWords, kGaps);
+  auto typed = kWords;
+  typed[6] = "mizzleburg";  // not in the CMU dictionary
+  align::ForcedAligner aligner;
+  const auto a = aligner.align(speech.clip, typed);
+  EXPECT_FALSE(a.words[6].in_dictionary);
+  EXPECT_FALSE(a.words[6].aligned);
+  EXPECT_TRUE(a.words[5].aligned);
+  EXPECT_TRUE(a.words[7].aligned);
+  EXPECT_LT(std::abs(a.words[7].start - speech.truth[7].start), 0.150);
+}
+
+TEST(align_test, typed_words_are_looked_up_without_case_or_punctuation) {
+  EXPECT_EQ(align::ForcedAligner::lookup_form("Circle,"), "circle");
+  EXPECT_EQ(align::ForcedAligner::lookup_form("\"dog's\""), "dog's");
+  EXPECT_EQ(align::ForcedAligner::lookup_form("..."), "");
+}
+
+TEST(align_test, bad_input_is_refused_with_the_reason) {
+  align::ForcedAligner aligner;
+  core::AudioClip empty;
+  empty.sample_rate = kRate;
+  EXPECT_THROW(aligner.align(empty, {"a"}), std::invalid_argument);
+  core::AudioClip second{kRate, 1, std::vector<std::int16_t>(kRate, 0)};
+  EXPECT_THROW(aligner.align(second, {}), std::invalid_argument);
+  align::AlignerOptions missing;
+  missing.model = "/nonexistent/model";
+  EXPECT_THROW(align::ForcedAligner{missing}, std::runtime_error);
+}
+
+}  // namespace
