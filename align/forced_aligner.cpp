@@ -5,8 +5,12 @@
 
 #include <cctype>
 #include <cmath>
+#include <map>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 
+#include "align/pronunciation.h"
 #include "align/resample.h"
 
 namespace loctex::align {
@@ -39,6 +43,18 @@ struct ForcedAligner::Impl {
   cmd_ln_t* config = nullptr;
   ps_decoder_t* decoder = nullptr;
   bool wide = false;  // decoder set to the widest beams
+  // Words this aligner gave pronunciations (word → phones, source): they stay
+  // in the decoder's dictionary, but are not the dictionary's own.
+  std::map<std::string, std::pair<std::string, std::string>> added;
+
+  // Puts the added words into the decoder's dictionary (after it was reopened).
+  void add_words() {
+    for (const auto& [word, entry] : added)
+      if (char* known = ps_lookup_word(decoder, word.c_str()); known)
+        ckd_free(known);
+      else
+        ps_add_word(decoder, word.c_str(), entry.first.c_str(), FALSE);
+  }
 
   void open(const char* beam) {
     if (decoder) ps_free(decoder);
@@ -83,15 +99,47 @@ Alignment ForcedAligner::align(const core::AudioClip& clip, const std::vector<st
   Alignment result;
   result.duration = static_cast<double>(audio.size()) / kRate;
   result.words.resize(words.size());
+  const auto dictionary_phones = [this](const std::string& word) -> std::optional<std::string> {
+    char* phones = ps_lookup_word(m_impl->decoder, word.c_str());
+    if (!phones) return std::nullopt;
+    std::string out = phones;
+    ckd_free(phones);
+    return out;
+  };
   for (std::size_t i = 0; i < words.size(); ++i) {
     auto& w = result.words[i];
     w.text = words[i];
     w.lookup = lookup_form(words[i]);
-    if (!w.lookup.empty()) {
-      char* pronunciation = ps_lookup_word(m_impl->decoder, w.lookup.c_str());
-      w.in_dictionary = pronunciation != nullptr;
-      ckd_free(pronunciation);
+    if (w.lookup.empty()) continue;
+    if (const auto it = m_impl->added.find(w.lookup); it != m_impl->added.end()) {
+      w.pronounced_by = it->second.second;
+      continue;
     }
+    if (dictionary_phones(w.lookup)) {
+      w.in_dictionary = true;
+      w.pronounced_by = "dictionary";
+      continue;
+    }
+    std::optional<std::string> phones;
+    if (const auto spelled = spell_number(w.lookup); !spelled.empty()) {
+      std::string joined;
+      for (const auto& part : spelled) {
+        auto part_phones = dictionary_phones(part);
+        if (!part_phones) part_phones = letter_to_sound(part);
+        if (!part_phones) {
+          joined.clear();
+          break;
+        }
+        joined += (joined.empty() ? "" : " ") + *part_phones;
+      }
+      if (!joined.empty()) {
+        phones = joined;
+        w.pronounced_by = "number";
+      }
+    } else if ((phones = letter_to_sound(w.lookup))) {
+      w.pronounced_by = "letter-to-sound";
+    }
+    if (phones) m_impl->added.emplace(w.lookup, std::pair{*phones, w.pronounced_by});
   }
 
   for (const char* beam : {"1e-80", "1e-300"}) {
@@ -101,6 +149,7 @@ Alignment ForcedAligner::align(const core::AudioClip& clip, const std::vector<st
       m_impl->wide = wide;
     }
     ps_decoder_t* ps = m_impl->decoder;
+    m_impl->add_words();
     logmath_t* lmath = ps_get_logmath(ps);
     // States 0..n; word i goes from state i to i + 1, or is skipped at a
     // heavy penalty. A word the dictionary lacks is always skipped.
@@ -111,11 +160,11 @@ Alignment ForcedAligner::align(const core::AudioClip& clip, const std::vector<st
     const std::int32_t skip = logmath_log(lmath, m_impl->options.skip_probability);
     for (std::int32_t i = 0; i < n; ++i) {
       const auto& w = result.words[static_cast<std::size_t>(i)];
-      if (w.in_dictionary) {
+      if (!w.pronounced_by.empty()) {
         fsg_model_trans_add(fsg, i, i + 1, 0, fsg_model_word_add(fsg, w.lookup.c_str()));
         fsg_model_null_trans_add(fsg, i, i + 1, skip);
       } else {
-        fsg_model_null_trans_add(fsg, i, i + 1, 0);
+        fsg_model_null_trans_add(fsg, i, i + 1, 0);  // cannot be said: always skipped
       }
     }
     fsg_model_add_silence(fsg, "<sil>", -1, 1.0);

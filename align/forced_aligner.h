@@ -7,8 +7,9 @@
 //
 // Each word may also be skipped, at a heavy penalty, so a typed word that was
 // never spoken leaves its neighbours right and is marked unaligned. A word
-// the dictionary lacks cannot be forced; it is left unaligned too and its
-// neighbours align around it.
+// the dictionary lacks is pronounced by flite's letter-to-sound rules, and a
+// number is spelled out first (align/pronunciation.h); a word that cannot be
+// pronounced at all is left unaligned and its neighbours align around it.
 //
 // One ForcedAligner holds one decoder: use one per thread.
 
@@ -35,7 +36,10 @@ struct AlignedWord {
   std::string text;    // as typed
   std::string lookup;  // the dictionary form: lower case, outer punctuation removed
   bool in_dictionary = false;
-  bool aligned = false;  // false: skipped by the decoder, or not in the dictionary
+  // Where its pronunciation came from: "dictionary", "letter-to-sound",
+  // "number" (spelled out), or "" (none: it cannot be aligned).
+  std::string pronounced_by;
+  bool aligned = false;  // false: skipped by the decoder, or no pronunciation
   double start = 0;      // seconds, when aligned
   double end = 0;
   // Mean acoustic log-likelihood per 10 ms frame (natural log), when aligned:

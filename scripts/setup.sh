@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
   libtorch-dev libopenblas0-openmp
   libarchive-dev libcli11-dev libturbojpeg0-dev libsndfile1-dev libsoxr-dev
-  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us espeak-ng
+  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us flite1-dev espeak-ng
   pulseaudio xvfb xauth python3 python3-numpy python3-torch python3-torchvision
 )
 

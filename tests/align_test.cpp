@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "align/pronunciation.h"
 #include "align/resample.h"
 #include "core/audio_file.h"
 #include "test_support.h"
@@ -137,18 +138,59 @@ TEST(align_test, a_typed_word_never_spoken_is_flagged_and_its_neighbours_stay_ri
   }
 }
 
-TEST(align_test, a_word_the_dictionary_lacks_is_left_unaligned_between_aligned_neighbours) {
+TEST(align_test, a_word_the_dictionary_lacks_is_pronounced_by_letter_to_sound_and_aligns) {
+  TempDir dir;
+  auto words = kWords;
+  words[6] = "mizzleburg";  // not in the CMU dictionary; espeak-ng says it by its own rules
+  const Speech speech = speak(dir, words, kGaps);
+  align::ForcedAligner aligner;
+  const auto a = aligner.align(speech.clip, words);
+  EXPECT_FALSE(a.words[6].in_dictionary);
+  EXPECT_EQ(a.words[6].pronounced_by, "letter-to-sound");
+  ASSERT_TRUE(a.words[6].aligned);
+  // Within the worst-case bound: flite guesses one pronunciation, espeak-ng
+  // says its own.
+  EXPECT_LT(std::abs(a.words[6].start - speech.truth[6].start), 0.250);
+  EXPECT_LT(std::abs(a.words[6].end - speech.truth[6].end), 0.250);
+  const Errors e = errors_of(a, speech.truth);
+  EXPECT_LT(e.mean, 0.050);
+  // The word stays known to this aligner, and is still not the dictionary's.
+  const auto again = aligner.align(speech.clip, words);
+  EXPECT_FALSE(again.words[6].in_dictionary);
+  EXPECT_EQ(again.words[6].pronounced_by, "letter-to-sound");
+}
+
+TEST(align_test, digits_are_spelled_out_and_align) {
+  TempDir dir;
+  const std::vector<std::string> words = {"there", "are", "42", "dots"};
+  const Speech speech = speak(dir, words, {0.3, 0.15, 0.2, 0.2});  // espeak-ng says "forty-two"
+  align::ForcedAligner aligner;
+  const auto a = aligner.align(speech.clip, words);
+  EXPECT_EQ(a.words[2].pronounced_by, "number");
+  ASSERT_TRUE(a.words[2].aligned);
+  EXPECT_LT(std::abs(a.words[2].start - speech.truth[2].start), 0.150);
+  EXPECT_LT(std::abs(a.words[2].end - speech.truth[2].end), 0.150);
+  EXPECT_EQ(align::spell_number("42"), (std::vector<std::string>{"forty", "two"}));
+  EXPECT_TRUE(align::spell_number("4x").empty());
+}
+
+TEST(align_test, a_word_nothing_can_pronounce_is_left_unaligned_between_aligned_neighbours) {
   TempDir dir;
   const Speech speech = speak(dir, kWords, kGaps);
   auto typed = kWords;
-  typed[6] = "mizzleburg";  // not in the CMU dictionary
+  typed[6] = "\u2014";  // a dash only: no letters to say
   align::ForcedAligner aligner;
   const auto a = aligner.align(speech.clip, typed);
-  EXPECT_FALSE(a.words[6].in_dictionary);
+  EXPECT_TRUE(a.words[6].pronounced_by.empty());
   EXPECT_FALSE(a.words[6].aligned);
   EXPECT_TRUE(a.words[5].aligned);
   EXPECT_TRUE(a.words[7].aligned);
   EXPECT_LT(std::abs(a.words[7].start - speech.truth[7].start), 0.150);
+}
+
+TEST(align_test, letter_to_sound_gives_cmu_phones) {
+  EXPECT_EQ(align::letter_to_sound("circle"), "S ER K AH L");
+  EXPECT_EQ(align::letter_to_sound(""), std::nullopt);
 }
 
 TEST(align_test, typed_words_are_looked_up_without_case_or_punctuation) {
