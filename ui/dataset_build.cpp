@@ -2,8 +2,10 @@
 
 #include <QMetaObject>
 
-#include <exception>
+#include <memory>
 #include <utility>
+
+#include "ui/background_task.h"
 
 namespace loctex::ui {
 
@@ -15,32 +17,22 @@ bool DatasetBuild::start(pipeline::BuildOptions options) {
   if (m_running) return false;
   wait();
   m_running = true;
-  m_thread = std::thread([this, options = std::move(options)] {
-    pipeline::BuildObserver observer;
-    observer.progress = [this](std::uint64_t done, std::uint64_t total) {
-      QMetaObject::invokeMethod(
-          this, [this, done, total] { Q_EMIT progress(done, total); }, Qt::QueuedConnection);
-    };
-    try {
-      pipeline::BuildSummary summary = pipeline::build_dataset(options, observer);
-      QMetaObject::invokeMethod(
-          this,
-          [this, summary] {
-            m_running = false;
-            Q_EMIT finished(summary);
-          },
-          Qt::QueuedConnection);
-    } catch (const std::exception& e) {
-      const QString message = QString::fromStdString(e.what());
-      QMetaObject::invokeMethod(
-          this,
-          [this, message] {
-            m_running = false;
-            Q_EMIT failed(message);
-          },
-          Qt::QueuedConnection);
-    }
-  });
+  auto observer = std::make_shared<pipeline::BuildObserver>();
+  observer->progress = [this](std::uint64_t done, std::uint64_t total) {
+    QMetaObject::invokeMethod(
+        this, [this, done, total] { Q_EMIT progress(done, total); }, Qt::QueuedConnection);
+  };
+  run_in_background<pipeline::BuildSummary>(
+      m_thread, this,
+      [options = std::move(options), observer] { return pipeline::build_dataset(options, *observer); },
+      [this](pipeline::BuildSummary summary) {
+        m_running = false;
+        Q_EMIT finished(summary);
+      },
+      [this](QString message) {
+        m_running = false;
+        Q_EMIT failed(message);
+      });
   return true;
 }
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/atomic_file.h"
+#include "ui/background_task.h"
 
 namespace loctex::ui {
 namespace {
@@ -169,25 +170,15 @@ void InspectView::runInBackground(std::function<trainer::Inspection()> inspect) 
   if (m_thread.joinable()) m_thread.join();
   m_busy = true;
   m_open->setEnabled(false);
-  m_thread = std::thread([this, inspect = std::move(inspect)] {
-    try {
-      trainer::Inspection inspection = inspect();
-      QMetaObject::invokeMethod(
-          this, [this, inspection = std::move(inspection)]() mutable { finishOpen(std::move(inspection)); },
-          Qt::QueuedConnection);
-    } catch (const std::exception& e) {
-      const QString why = QString::fromStdString(e.what());
-      QMetaObject::invokeMethod(
-          this,
-          [this, why] {
-            m_busy = false;
-            m_open->setEnabled(true);
-            Q_EMIT message(tr("Cannot inspect: %1").arg(why));
-            Q_EMIT failed(why);
-          },
-          Qt::QueuedConnection);
-    }
-  });
+  run_in_background<trainer::Inspection>(
+      m_thread, this, std::move(inspect),
+      [this](trainer::Inspection inspection) { finishOpen(std::move(inspection)); },
+      [this](QString why) {
+        m_busy = false;
+        m_open->setEnabled(true);
+        Q_EMIT message(tr("Cannot inspect: %1").arg(why));
+        Q_EMIT failed(why);
+      });
 }
 
 void InspectView::finishOpen(trainer::Inspection inspection) {

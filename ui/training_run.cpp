@@ -3,7 +3,10 @@
 #include <QMetaObject>
 
 #include <exception>
+#include <memory>
 #include <utility>
+
+#include "ui/background_task.h"
 
 namespace loctex::ui {
 
@@ -30,54 +33,43 @@ bool TrainingRun::start(trainer::TrainConfig config, bool resume) {
   }
   m_step = 0;
   setState(State::running);
-  m_thread = std::thread([this, config = m_config, resume, every = m_preview_every, count = m_preview_samples,
-                          eval_every = m_eval_every] {
-    // Everything reaches the window through its event loop, on its thread;
-    // a run whose window is gone drops what it still had to say.
-    trainer::TrainObserver observer;
-    observer.started = [this](std::int64_t start, std::int64_t total) {
-      m_step = start;
-      QMetaObject::invokeMethod(
-          this, [this, start, total] { Q_EMIT started(start, total); }, Qt::QueuedConnection);
-    };
-    observer.progress = [this](const trainer::StepMetrics& metrics, std::int64_t total) {
-      m_step = metrics.step;
-      QMetaObject::invokeMethod(
-          this, [this, metrics, total] { Q_EMIT progress(metrics, total); }, Qt::QueuedConnection);
-    };
-    observer.stop_requested = [this] { return pollStop(); };
-    observer.eval_every = eval_every;
-    observer.evaluated = [this](const trainer::EvalPoint& point) {
-      QMetaObject::invokeMethod(
-          this, [this, point] { Q_EMIT evaluated(point); }, Qt::QueuedConnection);
-    };
-    observer.preview_every = every;
-    observer.preview_samples = count;
-    observer.preview = [this](std::int64_t step, std::vector<trainer::AttentionSample> samples) {
-      QMetaObject::invokeMethod(
-          this, [this, step, samples = std::move(samples)] { Q_EMIT preview(step, samples); },
-          Qt::QueuedConnection);
-    };
-    try {
-      trainer::TrainSummary summary = trainer::train(config, resume, observer);
-      QMetaObject::invokeMethod(
-          this,
-          [this, summary] {
-            setState(State::finished);
-            Q_EMIT finished(summary);
-          },
-          Qt::QueuedConnection);
-    } catch (const std::exception& e) {
-      const QString message = QString::fromStdString(e.what());
-      QMetaObject::invokeMethod(
-          this,
-          [this, message] {
-            setState(State::failed);
-            Q_EMIT failed(message);
-          },
-          Qt::QueuedConnection);
-    }
-  });
+  // Everything reaches the window through its event loop, on its thread; a
+  // run whose window is gone drops what it still had to say.
+  auto observer = std::make_shared<trainer::TrainObserver>();
+  observer->started = [this](std::int64_t start, std::int64_t total) {
+    m_step = start;
+    QMetaObject::invokeMethod(
+        this, [this, start, total] { Q_EMIT started(start, total); }, Qt::QueuedConnection);
+  };
+  observer->progress = [this](const trainer::StepMetrics& metrics, std::int64_t total) {
+    m_step = metrics.step;
+    QMetaObject::invokeMethod(
+        this, [this, metrics, total] { Q_EMIT progress(metrics, total); }, Qt::QueuedConnection);
+  };
+  observer->stop_requested = [this] { return pollStop(); };
+  observer->eval_every = m_eval_every;
+  observer->evaluated = [this](const trainer::EvalPoint& point) {
+    QMetaObject::invokeMethod(
+        this, [this, point] { Q_EMIT evaluated(point); }, Qt::QueuedConnection);
+  };
+  observer->preview_every = m_preview_every;
+  observer->preview_samples = m_preview_samples;
+  observer->preview = [this](std::int64_t step, std::vector<trainer::AttentionSample> samples) {
+    QMetaObject::invokeMethod(
+        this, [this, step, samples = std::move(samples)] { Q_EMIT preview(step, samples); },
+        Qt::QueuedConnection);
+  };
+  run_in_background<trainer::TrainSummary>(
+      m_thread, this,
+      [config = m_config, resume, observer] { return trainer::train(config, resume, *observer); },
+      [this](trainer::TrainSummary summary) {
+        setState(State::finished);
+        Q_EMIT finished(summary);
+      },
+      [this](QString message) {
+        setState(State::failed);
+        Q_EMIT failed(message);
+      });
   return true;
 }
 
