@@ -3,7 +3,6 @@
 #include <pocketsphinx.h>
 #include <sphinxbase/fsg_model.h>
 
-#include <cctype>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -12,6 +11,7 @@
 
 #include "align/pronunciation.h"
 #include "align/resample.h"
+#include "core/vocabulary.h"
 
 namespace loctex::align {
 namespace {
@@ -25,8 +25,8 @@ constexpr double kFrameSeconds = 0.01;  // pocketsphinx's frame shift
 // grammar.
 cmd_ln_t* make_config(const AlignerOptions& o, const char* beam) {
   return cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", o.model.c_str(), "-dict", o.dictionary.c_str(),
-                     "-remove_silence", "no", "-dither", "yes", "-beam", beam, "-wbeam", beam, "-pbeam", beam,
-                     "-logfn", "/dev/null", nullptr);
+                     "-remove_silence", "no", "-dither", "yes", "-seed", "1", "-beam", beam, "-wbeam", beam,
+                     "-pbeam", beam, "-logfn", "/dev/null", nullptr);
 }
 
 // "the(2)" (an alternative pronunciation) is "the".
@@ -39,36 +39,40 @@ std::string base_word(const char* word) {
 }  // namespace
 
 struct ForcedAligner::Impl {
+  // One decoder per beam width, opened on first use: a recording that needs
+  // the wide beams does not cost the next one a reload of the model.
+  struct Decoder {
+    cmd_ln_t* config = nullptr;
+    ps_decoder_t* ps = nullptr;
+  };
   AlignerOptions options;
-  cmd_ln_t* config = nullptr;
-  ps_decoder_t* decoder = nullptr;
-  bool wide = false;  // decoder set to the widest beams
-  // Words this aligner gave pronunciations (word → phones, source): they stay
-  // in the decoder's dictionary, but are not the dictionary's own.
+  Decoder narrow, wide;
+  // Words this aligner gave pronunciations (word → phones, source): they
+  // are put into each decoder's dictionary, but are not the dictionary's own.
   std::map<std::string, std::pair<std::string, std::string>> added;
 
-  // Puts the added words into the decoder's dictionary (after it was reopened).
-  void add_words() {
+  ps_decoder_t* decoder(bool wide_beams) {
+    Decoder& d = wide_beams ? wide : narrow;
+    if (!d.ps) {
+      d.config = make_config(options, wide_beams ? "1e-300" : "1e-80");
+      if (!d.config) throw std::runtime_error("pocketsphinx refused its configuration");
+      d.ps = ps_init(d.config);
+      if (!d.ps)
+        throw std::runtime_error("cannot load the pocketsphinx model " + options.model.string() +
+                                 " or dictionary " + options.dictionary.string());
+    }
     for (const auto& [word, entry] : added)
-      if (char* known = ps_lookup_word(decoder, word.c_str()); known)
+      if (char* known = ps_lookup_word(d.ps, word.c_str()); known)
         ckd_free(known);
       else
-        ps_add_word(decoder, word.c_str(), entry.first.c_str(), FALSE);
-  }
-
-  void open(const char* beam) {
-    if (decoder) ps_free(decoder);
-    if (config) cmd_ln_free_r(config);
-    config = make_config(options, beam);
-    if (!config) throw std::runtime_error("pocketsphinx refused its configuration");
-    decoder = ps_init(config);
-    if (!decoder)
-      throw std::runtime_error("cannot load the pocketsphinx model " + options.model.string() +
-                               " or dictionary " + options.dictionary.string());
+        ps_add_word(d.ps, word.c_str(), entry.first.c_str(), FALSE);
+    return d.ps;
   }
   ~Impl() {
-    if (decoder) ps_free(decoder);
-    if (config) cmd_ln_free_r(config);
+    for (Decoder* d : {&narrow, &wide}) {
+      if (d->ps) ps_free(d->ps);
+      if (d->config) cmd_ln_free_r(d->config);
+    }
   }
 };
 
@@ -77,20 +81,12 @@ ForcedAligner::ForcedAligner(AlignerOptions options) : m_impl(std::make_unique<I
     if (!std::filesystem::exists(file))
       throw std::runtime_error(file.string() + ": not found (Debian's pocketsphinx-en-us installs it)");
   m_impl->options = std::move(options);
-  m_impl->open("1e-80");
+  m_impl->decoder(false);  // loads the model now, so a bad one fails here
 }
 
 ForcedAligner::~ForcedAligner() = default;
 
-std::string ForcedAligner::lookup_form(const std::string& word) {
-  std::size_t first = 0, last = word.size();
-  const auto is_word_char = [](unsigned char c) { return std::isalnum(c) || c >= 0x80; };
-  while (first < last && !is_word_char(static_cast<unsigned char>(word[first]))) ++first;
-  while (last > first && !is_word_char(static_cast<unsigned char>(word[last - 1]))) --last;
-  std::string out = word.substr(first, last - first);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+std::string ForcedAligner::lookup_form(const std::string& word) { return core::normalize_word(word); }
 
 Alignment ForcedAligner::align(const core::AudioClip& clip, const std::vector<std::string>& words) {
   if (clip.samples.empty() || clip.sample_rate <= 0) throw std::invalid_argument("the recording is empty");
@@ -99,8 +95,9 @@ Alignment ForcedAligner::align(const core::AudioClip& clip, const std::vector<st
   Alignment result;
   result.duration = static_cast<double>(audio.size()) / kRate;
   result.words.resize(words.size());
-  const auto dictionary_phones = [this](const std::string& word) -> std::optional<std::string> {
-    char* phones = ps_lookup_word(m_impl->decoder, word.c_str());
+  ps_decoder_t* dictionary = m_impl->decoder(false);
+  const auto dictionary_phones = [dictionary](const std::string& word) -> std::optional<std::string> {
+    char* phones = ps_lookup_word(dictionary, word.c_str());
     if (!phones) return std::nullopt;
     std::string out = phones;
     ckd_free(phones);
@@ -142,14 +139,8 @@ Alignment ForcedAligner::align(const core::AudioClip& clip, const std::vector<st
     if (phones) m_impl->added.emplace(w.lookup, std::pair{*phones, w.pronounced_by});
   }
 
-  for (const char* beam : {"1e-80", "1e-300"}) {
-    const bool wide = std::string(beam) == "1e-300";
-    if (wide != m_impl->wide) {
-      m_impl->open(beam);
-      m_impl->wide = wide;
-    }
-    ps_decoder_t* ps = m_impl->decoder;
-    m_impl->add_words();
+  for (const bool wide : {false, true}) {
+    ps_decoder_t* ps = m_impl->decoder(wide);
     logmath_t* lmath = ps_get_logmath(ps);
     // States 0..n; word i goes from state i to i + 1, or is skipped at a
     // heavy penalty. A word the dictionary lacks is always skipped.

@@ -11,7 +11,7 @@
 // number is spelled out first (align/pronunciation.h); a word that cannot be
 // pronounced at all is left unaligned and its neighbours align around it.
 //
-// One ForcedAligner holds one decoder: use one per thread.
+// A ForcedAligner holds its decoders: use one per thread.
 
 #include <cstdint>
 #include <filesystem>
@@ -68,8 +68,9 @@ class ForcedAligner {
   // found even with the widest beams.
   Alignment align(const core::AudioClip& clip, const std::vector<std::string>& words);
 
-  // The dictionary form of a typed word: lower case, punctuation around it
-  // removed ("Circle," → "circle", "dog's" stays).
+  // The dictionary form of a typed word: core::normalize_word, the
+  // vocabulary's rule (lower case, punctuation around it removed: "Circle,"
+  // → "circle", "dog's" stays).
   static std::string lookup_form(const std::string& word);
 
  private:

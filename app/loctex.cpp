@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  loctex demo/project    open the demo's project (bash scripts/demo.sh makes it)\n"
       "  loctex                 open the last project\n\n"
+      "Tools > Training (Ctrl+Shift+L) trains and inspects models; Tools > Inspect Narrative with Model\n"
+      "(Ctrl+Shift+M) shows a model's attention on the narrative under review (docs/trainer.md).\n\n"
       "Exit code: 0 when the window is closed. docs/recording.md describes the recording modes.");
   parser.addHelpOption();
   parser.addPositionalArgument("project", "Project folder to open (default: the last one)");

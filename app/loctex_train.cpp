@@ -157,7 +157,7 @@ int run_train(tr::TrainConfig config, const Flags& flags) {
     std::snprintf(detail, sizeof detail, "loss %.3f, %.0f samples/s", m.loss, m.samples_per_second);
     progress->update(static_cast<std::size_t>(m.step), detail);
   };
-  observer.stop_requested = [] { return g_stop.load(); };
+  observer.stop_requested = [](std::int64_t) { return g_stop.load(); };
   const auto summary = tr::train(config, flags.resume, observer);
   if (progress) progress->finish();
   if (!flags.quiet) print_summary(summary);

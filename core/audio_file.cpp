@@ -1,10 +1,13 @@
 #include "core/audio_file.h"
 
+#include <fcntl.h>
 #include <sndfile.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 namespace loctex::core {
 namespace fs = std::filesystem;
@@ -69,16 +72,25 @@ struct WavWriter::File {
 WavWriter::WavWriter(const fs::path& path, int sample_rate) : m_path(path), m_sample_rate(sample_rate) {
   if (sample_rate <= 0)
     throw std::invalid_argument("WAV sample rate must be positive, got " + std::to_string(sample_rate));
-  // libsndfile would truncate an existing file: a recording is never written over.
-  if (fs::exists(path)) throw std::runtime_error(path.string() + ": already exists; not overwriting it");
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  // Created exclusively, then handed to libsndfile (whose own open would
+  // truncate): a recording is never written over, even by a second writer.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST) throw std::runtime_error(path.string() + ": already exists; not overwriting it");
+    throw std::system_error(errno, std::generic_category(), path.string() + ": cannot create the recording");
+  }
   SF_INFO info{};
   info.samplerate = sample_rate;
   info.channels = 1;
   info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
   m_file = std::make_unique<File>();
-  m_file->handle = sf_open(path.c_str(), SFM_WRITE, &info);
-  if (!m_file->handle) fail(path, "cannot create the recording", nullptr);
+  m_file->handle = sf_open_fd(fd, SFM_WRITE, &info, SF_TRUE);  // closes fd with the file
+  if (!m_file->handle) {                                       // libsndfile has closed fd
+    std::error_code ignored;
+    fs::remove(path, ignored);
+    fail(path, "cannot create the recording", nullptr);
+  }
   // The header's sizes follow every write, so the file is whole at any moment.
   sf_command(m_file->handle, SFC_SET_UPDATE_HEADER_AUTO, nullptr, SF_TRUE);
 }

@@ -5,6 +5,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -81,8 +82,8 @@ RecordingJournal RecordingJournal::begin(ProjectStore& store, std::string_view d
   insert.run();
   const std::int64_t id = db.last_insert_rowid();
   if (mode == RecordingMode::speak_and_point) {
-    // Unique even if SQLite hands out a finished journal's id again: the
-    // start time is part of the name.
+    // Recording ids are never handed out twice (AUTOINCREMENT), so the name is
+    // unique; the start time makes it tell when it was said.
     std::string stamp;
     for (const char c : now)
       if (std::isdigit(static_cast<unsigned char>(c))) stamp += c;
@@ -127,13 +128,15 @@ void RecordingJournal::append(std::span<const JournalPoint> points) {
   std::int64_t segment = m_last_segment;
   for (std::size_t i = 0; i < points.size(); ++i) {
     const auto& p = points[i];
-    const auto where =
-        "recording " + std::to_string(m_id) + ", point " + std::to_string(m_next_seq + i) + ": ";
+    // Built only for an error: this runs for every point of every flush.
+    const auto where = [&] {
+      return "recording " + std::to_string(m_id) + ", point " + std::to_string(m_next_seq + i) + ": ";
+    };
     if (p.segment < segment)
-      throw std::invalid_argument(where + "segment " + std::to_string(p.segment) + " after segment " +
+      throw std::invalid_argument(where() + "segment " + std::to_string(p.segment) + " after segment " +
                                   std::to_string(segment));
     if (!std::isfinite(p.point.x) || !std::isfinite(p.point.y) || !std::isfinite(p.point.t))
-      throw std::invalid_argument(where + "x, y and t must be finite");
+      throw std::invalid_argument(where() + "x, y and t must be finite");
     segment = p.segment;
   }
   auto& db = m_store->database();
@@ -219,13 +222,22 @@ std::optional<std::filesystem::path> RecordingJournal::voice_file() const {
 
 std::int64_t RecordingJournal::finish(const Narrative& narrative, NarrativeStatus status) {
   check_open("finish");
-  const auto voice = voice_file();
+  // The voice is read before the write lock is taken. One that cannot be
+  // read is not registered, but it does not stop the narrative from being
+  // kept: voice_recording still names it.
+  std::optional<std::pair<std::filesystem::path, AudioInfo>> voice;
+  if (const auto file = voice_file(); file && std::filesystem::exists(*file)) {
+    try {
+      voice.emplace(*file, probe_audio(*file));
+    } catch (const std::runtime_error&) {
+    }
+  }
   auto& db = m_store->database();
   Transaction transaction(db);
   const std::int64_t id = m_store->add_narrative(narrative, status);  // a savepoint inside this transaction
-  if (voice && std::filesystem::exists(*voice)) {
-    const AudioInfo audio = probe_audio(*voice);
-    m_store->add_audio_recording(id, *voice, audio.sample_rate, audio.channels, audio.duration());
+  if (voice) {
+    const auto& [file, audio] = *voice;
+    m_store->add_audio_recording(id, file, audio.sample_rate, audio.channels, audio.duration());
   }
   Statement remove(db, "DELETE FROM recordings WHERE id = ?1");
   remove.bind_int64(1, m_id);
@@ -243,6 +255,9 @@ void RecordingJournal::discard() {
   Statement remove(db, "DELETE FROM recordings WHERE id = ?1");
   remove.bind_int64(1, m_id);
   remove.run();
+  // Gone already (finished through another handle): its voice may be a
+  // narrative's now, and stays.
+  if (db.changes() == 0) no_recording(m_id);
   m_closed = true;
   // The voice belongs to the journal alone; nothing else refers to it now.
   std::error_code ignored;

@@ -84,12 +84,15 @@ class RecordingJournal {
 
   // Adds `narrative` to the project and deletes the journal, in one
   // transaction; returns the narrative's id. The journal is closed after it.
-  // A speak and point recording's voice file, if it exists, is registered
-  // with the narrative (ProjectStore::audio_recordings) in the same
-  // transaction.
+  // A speak and point recording's voice file, if it exists and can be read,
+  // is registered with the narrative (ProjectStore::audio_recordings) in the
+  // same transaction; one that cannot be read is left unregistered, still
+  // named by voice_recording.
   std::int64_t finish(const Narrative& narrative, NarrativeStatus status = NarrativeStatus::draft);
   // Deletes the journal and its points, and a speak and point recording's
-  // voice file; the journal is closed after it.
+  // voice file; the journal is closed after it. Throws std::invalid_argument
+  // (deleting nothing) if the journal is gone already, e.g. finished through
+  // another handle.
   void discard();
 
  private:

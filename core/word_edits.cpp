@@ -16,12 +16,6 @@ void check_index(const std::vector<TimedUtterance>& words, std::size_t index) {
                             std::to_string(words.size()) + " words");
 }
 
-std::string joined(const std::vector<TimedUtterance>& words) {
-  std::string caption;
-  for (const auto& w : words) caption.append(caption.empty() ? "" : " ").append(w.utterance);
-  return caption;
-}
-
 }  // namespace
 
 std::vector<TimedUtterance> word_level(const std::vector<TimedUtterance>& timed_caption) {
@@ -37,7 +31,7 @@ Narrative rename_word(Narrative narrative, std::size_t index, const std::string&
       split_ascii_whitespace(text)[0].size() != text.size())
     throw std::invalid_argument("a word's text must be one word without spaces, got '" + text + "'");
   words[index].utterance = text;
-  narrative.caption = joined(words);
+  narrative.caption = join_utterances(words);
   narrative.timed_caption = std::move(words);
   return narrative;
 }
@@ -54,7 +48,7 @@ Narrative set_word_span(Narrative narrative, std::size_t index, double start, do
   end = std::clamp(end, start, std::max(hi, start));
   words[index].start_time = start;
   words[index].end_time = end;
-  narrative.caption = joined(words);
+  narrative.caption = join_utterances(words);
   narrative.timed_caption = std::move(words);
   return narrative;
 }

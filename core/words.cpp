@@ -14,6 +14,18 @@ std::vector<std::string_view> split_ascii_whitespace(std::string_view text) {
   return out;
 }
 
+std::vector<std::string> caption_words(std::string_view text) {
+  std::vector<std::string> out;
+  for (const auto word : split_ascii_whitespace(text)) out.emplace_back(word);
+  return out;
+}
+
+std::string join_utterances(const std::vector<TimedUtterance>& utterances) {
+  std::string caption;
+  for (const auto& u : utterances) caption.append(caption.empty() ? "" : " ").append(u.utterance);
+  return caption;
+}
+
 std::size_t code_point_count(std::string_view text) {
   std::size_t count = 0;
   for (const char c : text)

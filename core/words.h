@@ -34,6 +34,11 @@ constexpr bool is_ascii_alnum(char c) {
 
 // Non-empty runs of non-whitespace, in order.
 std::vector<std::string_view> split_ascii_whitespace(std::string_view text);
+// The same runs, as strings of their own (a transcript's or caption's words).
+std::vector<std::string> caption_words(std::string_view text);
+// The utterances' texts joined by single spaces: the caption of a narrative
+// whose utterances are its words.
+std::string join_utterances(const std::vector<TimedUtterance>& utterances);
 
 // Number of Unicode code points: bytes that are not UTF-8 continuation bytes
 // (0x80-0xBF), so a stray byte of invalid UTF-8 still counts as one.

@@ -230,6 +230,14 @@ Json build_parameters(const BuildOptions& o) {
           {"vocab-max-size", o.vocab_max_size}};
 }
 
+void apply_sample_parameters(const nlohmann::ordered_json& parameters, BuildOptions& o) {
+  o.image.shorter_side = parameters.value("image-size", o.image.shorter_side);
+  o.image.jpeg_quality = parameters.value("jpeg-quality", o.image.jpeg_quality);
+  o.heatmap.grid = parameters.value("heatmap-size", o.heatmap.grid);
+  o.heatmap.sigma = parameters.value("sigma", o.heatmap.sigma);
+  o.heatmap.time_margin = parameters.value("time-margin", o.heatmap.time_margin);
+}
+
 Json to_json(const BuildError& e) {
   Json j = {{"record", e.record}, {"source", e.source}, {"line", e.line}};
   if (!e.key.empty()) j["key"] = e.key;

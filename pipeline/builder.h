@@ -61,6 +61,11 @@ void validate(const BuildOptions& options);
 // The options that define the output, as recorded in manifest.json; a resume
 // must match them exactly. Thread counts are not among them.
 nlohmann::ordered_json build_parameters(const BuildOptions& options);
+// The other way round, for what shapes a sample (image size, JPEG quality,
+// heatmap grid, sigma and time margin): a new build then makes samples as
+// the build that recorded `parameters` did. Keys it lacks leave `options`
+// as they are.
+void apply_sample_parameters(const nlohmann::ordered_json& parameters, BuildOptions& options);
 
 // One skipped input, as written to errors.jsonl.
 struct BuildError {

@@ -753,6 +753,60 @@ TEST_F(main_window_test, an_imported_narrative_plays_the_voice_its_voice_recordi
   EXPECT_FALSE(w.review()->voice()->loaded());  // replays silently
 }
 
+TEST_F(main_window_test, accepting_an_older_narrative_keeps_it_under_review) {
+  std::int64_t older = 0, newer = 0;
+  {
+    auto store = core::ProjectStore::open(project().toStdString());
+    core::Narrative n;
+    n.dataset_id = "demo";
+    n.image_id = "circle";
+    n.caption = "first";
+    older = store.add_narrative(n, core::NarrativeStatus::done);
+    n.caption = "second";
+    newer = store.add_narrative(n, core::NarrativeStatus::done);
+  }
+  ui::MainWindow w;
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
+  w.imageList()->setCurrentRow(0);
+  ASSERT_EQ(w.review()->narrativeId(), newer);  // the newest opens first
+  w.reviewNarrative(older);
+  w.action("accept")->trigger();
+  EXPECT_EQ(w.review()->narrativeId(), older);  // still the one accepted
+  w.action("undo")->trigger();
+  EXPECT_EQ(w.review()->narrativeId(), older);
+  auto store = core::ProjectStore::open(project().toStdString());
+  EXPECT_EQ(store.narrative_entry(older).status, core::NarrativeStatus::done);
+}
+
+TEST_F(main_window_test, opening_another_project_leaves_nothing_of_the_first_acting_on_it) {
+  leave_a_recording(project(), m_now);
+  {
+    auto store = core::ProjectStore::open(project().toStdString());
+    core::Narrative n;
+    n.dataset_id = "demo";
+    n.image_id = "circle";
+    n.caption = "a circle";
+    store.add_narrative(n, core::NarrativeStatus::done);
+  }
+  ui::MainWindow w;
+  ASSERT_NO_FATAL_FAILURE(show_with_project(w, {900, 600}));
+  ASSERT_EQ(w.findChildren<QMessageBox*>("recovery").size(), 1);
+  w.imageList()->setCurrentRow(0);
+  w.action("accept")->trigger();
+  ASSERT_TRUE(w.action("undo")->isEnabled());
+  const fs::path other = m_dir / "other";
+  core::ProjectStore::create(other);
+  ASSERT_TRUE(w.openProject(QString::fromStdString(other.string())));
+  EXPECT_FALSE(w.action("undo")->isEnabled());  // the first project's steps are gone
+  EXPECT_TRUE(QTest::qWaitFor([&] {
+    for (auto* box : w.findChildren<QMessageBox*>("recovery"))
+      if (box->isVisible()) return false;
+    return true;
+  }));
+  EXPECT_EQ(w.review()->narrativeId(), 0);  // nothing of the first under review
+  EXPECT_EQ(w.imageList()->count(), 0);
+}
+
 TEST_F(main_window_test, the_image_list_has_thumbnails_and_filters_by_state) {
   {
     auto store = core::ProjectStore::open(project().toStdString());

@@ -202,6 +202,23 @@ TEST_F(recording_journal_test, speak_and_point_names_a_voice_file_that_finish_re
   EXPECT_TRUE(fs::exists(voice));
 }
 
+TEST_F(recording_journal_test, an_unreadable_voice_does_not_stop_finish_and_a_stale_discard_keeps_the_voice) {
+  auto store = ProjectStore::open(project());
+  auto journal = RecordingJournal::begin(store, "set", "img1", 3, RecordingMode::speak_and_point);
+  const fs::path voice = journal.voice_file().value();
+  fs::create_directories(voice.parent_path());
+  loctex::testing::write_text(voice, "not a WAV: a recorder that broke off");
+  journal.append(points(0, 2, 0.0));
+  // A second handle on the same journal, as a second window would hold.
+  auto stale = RecordingJournal::resume(store, journal.id());
+  const std::int64_t id = journal.finish(journal.narrative());
+  EXPECT_EQ(project() / store.load_narrative(id).voice_recording, voice);  // still named
+  EXPECT_TRUE(store.audio_recordings(id).empty());                         // but not registered
+  EXPECT_NE(error_of<std::invalid_argument>([&] { stale.discard(); }).find("no recording"),
+            std::string::npos);
+  EXPECT_TRUE(fs::exists(voice));  // the narrative's voice stays
+}
+
 TEST_F(recording_journal_test, bad_input_is_refused_with_what_is_wrong) {
   auto store = ProjectStore::open(project());
   EXPECT_EQ(error_of<std::invalid_argument>(

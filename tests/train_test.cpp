@@ -97,7 +97,7 @@ void expect_exact_resume(tr::TrainConfig straight, tr::TrainConfig broken) {
   int steps = 0;
   tr::TrainObserver stop_after_three;
   stop_after_three.progress = [&](const tr::StepMetrics&, std::int64_t) { ++steps; };
-  stop_after_three.stop_requested = [&] { return steps == 3; };
+  stop_after_three.stop_requested = [&](std::int64_t) { return steps == 3; };
   const auto first = tr::train(broken, false, stop_after_three);
   EXPECT_FALSE(first.finished);
   EXPECT_EQ(first.steps, 3);
@@ -211,6 +211,24 @@ TEST_F(train_test, evaluations_during_training_arrive_every_n_steps_and_at_the_e
   EXPECT_DOUBLE_EQ(points[1].image_to_text_r1, report.retrieval.image_to_text.r1);
   EXPECT_EQ(watched.last.loss, plain.last.loss);
   EXPECT_EQ(watched.last.terms, plain.last.terms);
+}
+
+TEST_F(train_test, a_data_set_without_validation_samples_trains_without_evaluating_or_previewing) {
+  TempDir dir;
+  loctex::testing::ShardSetOptions set;
+  set.count = 16;
+  set.val_fraction = 0;
+  const auto shards = loctex::testing::build_synthetic_shards(dir.path(), set).shards;
+  int evaluations = 0, previews = 0;
+  tr::TrainObserver observer;
+  observer.eval_every = 2;
+  observer.evaluated = [&](const tr::EvalPoint&) { ++evaluations; };
+  observer.preview_every = 2;
+  observer.preview = [&](std::int64_t, std::vector<tr::AttentionSample>) { ++previews; };
+  const auto summary = tr::train(loctex::testing::tiny_config(shards, dir / "run"), false, observer);
+  EXPECT_TRUE(summary.finished);
+  EXPECT_EQ(evaluations, 0);
+  EXPECT_EQ(previews, 0);
 }
 
 TEST_F(train_test, refuses_to_overwrite_or_to_resume_a_changed_run) {

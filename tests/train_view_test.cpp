@@ -403,6 +403,15 @@ TEST_F(train_view_test, closing_the_window_while_training_asks_then_stops_with_a
   ASSERT_TRUE(QTest::qWaitFor([&] { return !window.isVisible(); }, kTimeoutMs));
   EXPECT_EQ(view.run()->state(), State::finished);
   EXPECT_FALSE(loctex::testing::files_in(m_dir / "run/checkpoints").empty());
+
+  // Shown again (as Tools > Training does), a run that ends leaves it open.
+  window.show();
+  set_tiny_form(view, *s_dir / "shards", m_dir / "again", 3);
+  QSignalSpy finished(view.run(), &ui::TrainingRun::finished);
+  view.start();
+  ASSERT_TRUE(finished.wait(kTimeoutMs));
+  QCoreApplication::processEvents();
+  EXPECT_TRUE(window.isVisible());
 }
 
 }  // namespace

@@ -5,15 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <map>
-#include <optional>
-#include <set>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
 #include <utility>
 
-#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
 #include "core/atomic_file.h"
@@ -21,9 +17,7 @@
 #include "core/vocabulary.h"
 #include "pipeline/builder.h"
 #include "pipeline/manifest.h"
-#include "pipeline/shard_reader.h"
 #include "trainer/attention_probe.h"
-#include "trainer/batch_loader.h"
 #include "trainer/device.h"
 #include "trainer/model.h"
 
@@ -31,7 +25,6 @@ namespace loctex::trainer {
 namespace {
 
 namespace fs = std::filesystem;
-using Json = nlohmann::json;
 
 void check_style(const core::OverlayStyle& style) {
   if (style.tile_side < 16 || style.tile_side > 4096)
@@ -110,17 +103,22 @@ std::vector<unsigned char> render_attention_row(const AttentionSample& sample, s
 
 namespace {
 
-// inspect_run, reading the words with `vocabulary_file` (empty: the data set's own).
-Inspection inspect_with(const InspectRequest& request, const fs::path& vocabulary_file) {
+// The request checked and its run's model loaded.
+LoadedModel load_run(const InspectRequest& request) {
   if (request.split != "val" && request.split != "train")
     throw std::invalid_argument("split must be val or train, got '" + request.split + "'");
   if (request.max_samples < 1) throw std::invalid_argument("max_samples must be at least 1");
   if (request.threads < 0) throw std::invalid_argument("threads must be at least 0");
-  const auto device = pick_device(request.device);
   // load_model would call a missing folder a checkpoint it cannot read.
   if (!fs::exists(request.run))
     throw std::runtime_error("cannot read run " + request.run.string() + ": no such folder or checkpoint");
-  auto loaded = load_model(request.run);
+  return load_model(request.run);
+}
+
+// inspect_run with the model loaded, reading the words with `vocabulary_file`
+// (empty: the data set's own).
+Inspection inspect_with(const InspectRequest& request, LoadedModel& loaded, const fs::path& vocabulary_file) {
+  const auto device = pick_device(request.device);
   Inspection inspection;
   inspection.checkpoint = loaded.checkpoint;
   inspection.step = loaded.step;
@@ -152,13 +150,14 @@ Inspection inspect_with(const InspectRequest& request, const fs::path& vocabular
 
 }  // namespace
 
-Inspection inspect_run(const InspectRequest& request) { return inspect_with(request, {}); }
+Inspection inspect_run(const InspectRequest& request) {
+  LoadedModel loaded = load_run(request);
+  return inspect_with(request, loaded, {});
+}
 
 Inspection inspect_narrative(const InspectRequest& request, const core::Narrative& narrative,
                              const fs::path& image_file, const fs::path& work) {
-  if (!fs::exists(request.run))
-    throw std::runtime_error("cannot read run " + request.run.string() + ": no such folder or checkpoint");
-  const LoadedModel loaded = load_model(request.run);  // its config names the data set it learnt from
+  LoadedModel loaded = load_run(request);  // its config names the data set it learnt from
   const fs::path trained_on = loaded.config.data.shards;
   fs::remove_all(work);
   fs::create_directories(work / "images");
@@ -176,14 +175,10 @@ Inspection inspect_narrative(const InspectRequest& request, const core::Narrativ
   build.output = work / "shards";
   build.val_fraction = 1.0;  // the one sample is a validation sample
   build.threads = 1;
-  // Image size, JPEG quality and heatmaps as the run's data set was built,
-  // so the sample is what training saw of its own.
-  const auto parameters = pipeline::read_manifest(trained_on / pipeline::kManifestName).parameters;
-  build.image.shorter_side = parameters.value("image-size", build.image.shorter_side);
-  build.image.jpeg_quality = parameters.value("jpeg-quality", build.image.jpeg_quality);
-  build.heatmap.grid = parameters.value("heatmap-size", build.heatmap.grid);
-  build.heatmap.sigma = parameters.value("sigma", build.heatmap.sigma);
-  build.heatmap.time_margin = parameters.value("time-margin", build.heatmap.time_margin);
+  // Images and heatmaps as the run's data set was built, so the sample is
+  // what training saw of its own.
+  pipeline::apply_sample_parameters(pipeline::read_manifest(trained_on / pipeline::kManifestName).parameters,
+                                    build);
   std::string reason;
   pipeline::BuildObserver observer;
   observer.skipped = [&reason](const pipeline::BuildError& e) { reason = e.stage + ": " + e.reason; };
@@ -193,7 +188,7 @@ Inspection inspect_narrative(const InspectRequest& request, const core::Narrativ
   one_sample.shards = build.output;
   one_sample.split = "val";
   one_sample.max_samples = 1;
-  Inspection inspection = inspect_with(one_sample, trained_on / pipeline::kVocabName);
+  Inspection inspection = inspect_with(one_sample, loaded, trained_on / pipeline::kVocabName);
   for (auto& sample : inspection.samples) sample.key = narrative.dataset_id + "/" + narrative.image_id;
   return inspection;
 }

@@ -35,7 +35,6 @@ class AttentionProbe {
   // model's training mode is restored afterwards.
   std::vector<AttentionSample> attend(LocTexModel& model, const torch::Device& device) const;
 
-  std::size_t size() const { return m_keys.size(); }
   // Samples the loader could not decode (skipped).
   std::int64_t skipped() const { return m_skipped; }
 

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "core/vocabulary.h"
+#include "pipeline/manifest.h"
 #include "trainer/attention_probe.h"
 #include "trainer/batch_loader.h"
 #include "trainer/checkpoint.h"
@@ -188,13 +190,27 @@ TrainSummary train(const TrainConfig& config, bool resume, const TrainObserver& 
       icmlm_candidates(vocabulary, static_cast<std::size_t>(config.objectives.icmlm_candidates));
   model->train();
   if (observer.started) observer.started(summary.start_step, config.optim.steps);
+  // Previews and evaluations look at validation samples: none without them.
+  const auto manifest = pipeline::read_manifest(config.data.shards / pipeline::kManifestName);
+  const bool has_val = std::any_of(manifest.shards.begin(), manifest.shards.end(),
+                                   [](const auto& shard) { return shard.split == pipeline::Split::val; });
   std::optional<AttentionProbe> probe;
-  if (observer.preview && observer.preview_every > 0 && observer.preview_samples > 0) {
+  if (has_val && observer.preview && observer.preview_every > 0 && observer.preview_samples > 0) {
     probe.emplace(config.data, vocabulary, config.model, observer.preview_samples);
     observer.preview(summary.start_step, probe->attend(model, device));
   }
-  const auto run_start = Clock::now();
+  const bool evaluating = has_val && observer.evaluated && observer.eval_every > 0;
+  auto run_start = Clock::now();
   auto window_start = run_start;
+  // Time the observer takes (a pause, a preview, an evaluation) is not
+  // training time: the rates and the run's seconds leave it out.
+  const auto outside_training = [&](auto&& call) {
+    const auto begin = Clock::now();
+    call();
+    const auto spent = Clock::now() - begin;
+    run_start += spent;
+    window_start += spent;
+  };
   double window_wait = loader.stats().wait_seconds;
   std::int64_t window_samples = 0;
   std::int64_t run_samples = 0;
@@ -208,7 +224,9 @@ TrainSummary train(const TrainConfig& config, bool resume, const TrainObserver& 
   };
 
   while (step < config.optim.steps) {
-    if (observer.stop_requested && observer.stop_requested()) break;
+    bool stop = false;
+    if (observer.stop_requested) outside_training([&] { stop = observer.stop_requested(step); });
+    if (stop) break;
     auto batch = loader.next();
     if (!batch) throw std::runtime_error("no training batches in " + config.data.shards.string());
     const double lr = learning_rate(config.optim, step);
@@ -249,10 +267,10 @@ TrainSummary train(const TrainConfig& config, bool resume, const TrainObserver& 
       window_wait = wait;
       window_samples = 0;
     }
-    if (probe && step % observer.preview_every == 0) observer.preview(step, probe->attend(model, device));
-    if (observer.evaluated && observer.eval_every > 0 &&
-        (step % observer.eval_every == 0 || step == config.optim.steps))
-      observer.evaluated(evaluate_during_training(model, config, step));
+    if (probe && step % observer.preview_every == 0)
+      outside_training([&] { observer.preview(step, probe->attend(model, device)); });
+    if (evaluating && (step % observer.eval_every == 0 || step == config.optim.steps))
+      outside_training([&] { observer.evaluated(evaluate_during_training(model, config, step)); });
     if (step % config.checkpoint_every == 0 && step < config.optim.steps) checkpoint();
   }
   if (step > summary.start_step || !existing) checkpoint();

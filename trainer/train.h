@@ -50,19 +50,22 @@ struct TrainObserver {
   // Once, before the first step: the step the run starts from (> 0 when resumed).
   std::function<void(std::int64_t start_step, std::int64_t total_steps)> started;
   std::function<void(const StepMetrics&, std::int64_t total_steps)> progress;
-  // Polled between steps; true stops the run after a checkpoint.
-  std::function<bool()> stop_requested;
+  // Polled between steps with the steps done so far; true stops the run
+  // after a checkpoint. Time spent in it (an app holding a paused run) is
+  // not counted as training time.
+  std::function<bool(std::int64_t steps_done)> stop_requested;
   // The model's attention on the first `preview_samples` validation samples
   // (as `loctex-train overlays` draws them), before the first step and every
-  // `preview_every` steps; 0 turns it off. Runs on the training thread,
+  // `preview_every` steps; 0 turns it off, and so does a data set without
+  // validation samples. Runs on the training thread,
   // between steps, in eval mode, and changes nothing of the run: the same
   // steps give the same model with or without it.
   std::int64_t preview_every = 0;
   std::int64_t preview_samples = 4;
   std::function<void(std::int64_t step, std::vector<AttentionSample> samples)> preview;
   // An evaluation on the validation split every `eval_every` steps and at the
-  // end (0: none), on the training thread between steps, in eval mode with
-  // no gradients; like the preview, it leaves the run as it would have been.
+  // end (0, or a data set without validation samples: none), on the training thread between steps, in eval
+  // mode with no gradients; like the preview, it leaves the run as it would have been.
   std::int64_t eval_every = 0;
   std::function<void(const EvalPoint&)> evaluated;
 };

@@ -66,7 +66,7 @@ InspectView::InspectView(QWidget* parent)
   m_split->addItem(tr("training"), "train");
   m_open->setObjectName("inspect-open");
   m_count->setObjectName("inspect-count");
-  m_count->setRange(1, 100'000);
+  m_count->setRange(1, 2000);  // each sample's pixels and maps stay in memory (~0.3 MB at 160 px)
   m_count->setValue(200);
   m_count->setPrefix(tr("up to "));
   m_samples->setObjectName("inspect-samples");
@@ -159,10 +159,15 @@ void InspectView::openNarrative(const core::Narrative& narrative, const std::fil
       tr("Running the model on %1/%2...")
           .arg(QString::fromStdString(narrative.dataset_id), QString::fromStdString(narrative.image_id)));
   runInBackground([request, narrative, image_file, work] {
-    auto inspection = trainer::inspect_narrative(request, narrative, image_file, work);
-    std::error_code ignored;
-    std::filesystem::remove_all(work, ignored);
-    return inspection;
+    // The folder goes whether the inspection succeeds or not.
+    struct RemoveWhenDone {
+      std::filesystem::path folder;
+      ~RemoveWhenDone() {
+        std::error_code ignored;
+        std::filesystem::remove_all(folder, ignored);
+      }
+    } cleanup{work};
+    return trainer::inspect_narrative(request, narrative, image_file, work);
   });
 }
 

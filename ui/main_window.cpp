@@ -158,7 +158,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   updateStatus();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+  // The voice recorder still holds the microphone (a member, destroyed
+  // before the child panel): close it first.
+  m_speak->end();
+}
 
 QAction* MainWindow::makeAction(QMenu* menu, const QString& name, const QString& text,
                                 const QKeySequence& keys) {
@@ -338,6 +342,16 @@ bool MainWindow::openProject(const QString& folder) {
     statusBar()->showMessage(QString::fromStdString(e.what()));
     return false;
   }
+  // Nothing of the previous project may act on this one: its undo steps and
+  // recovery offers name its narratives and journals by id.
+  m_undo->clear();
+  for (auto* box : findChildren<QMessageBox*>("recovery")) {
+    box->hide();  // unanswered: the journals stay for the next time that project opens
+    box->deleteLater();
+  }
+  m_review->clear();
+  m_review->setNarratives({});
+  m_canvas->setImage(QImage());
   m_session = std::make_unique<RecordingSession>(*m_store);
   if (m_clock) m_session->setClock(m_clock);
   connect(m_canvas, &TraceCanvas::pointerMoved, m_session.get(), &RecordingSession::addPointer);
@@ -665,12 +679,17 @@ void MainWindow::showSelectedImage() {
                              .arg(QString::fromUtf8(status.data(), static_cast<qsizetype>(status.size()))));
   }
   std::reverse(entries.begin(), entries.end());
+  // The narrative under review stays (the list is refreshed after Accept,
+  // Reject and their undo); another image opens its newest.
+  const std::int64_t reviewed = m_review->narrativeId();
+  const bool keep =
+      std::any_of(entries.begin(), entries.end(), [&](const auto& e) { return e.first == reviewed; });
   m_review->setNarratives(entries);
   if (entries.empty()) {
     m_review->clear();
     m_caption_stack->setCurrentWidget(m_caption);
   } else {
-    reviewNarrative(entries.front().first);
+    reviewNarrative(keep ? reviewed : entries.front().first);
   }
   updateStatus();
 }
@@ -820,28 +839,25 @@ void MainWindow::startRetrace() {
   auto* item = imageToRecord();
   if (!item) return;
   // The caption to re-trace: the image's latest narrative's.
-  const std::string dataset_id = item->data(kDatasetRole).toString().toStdString();
-  const std::string image_id = item->data(kImageRole).toString().toStdString();
-  const auto narratives = m_store->list_narratives(dataset_id, image_id);
+  const auto narratives = m_store->list_narratives(item->data(kDatasetRole).toString().toStdString(),
+                                                   item->data(kImageRole).toString().toStdString());
   if (narratives.empty()) {
     statusBar()->showMessage(
         tr("This image has no caption to re-trace: import one or record Type and Point"));
     return;
   }
-  const std::string caption = m_store->load_narrative(narratives.back().id).caption;
-  std::vector<std::string> words;
-  for (const auto word : core::split_ascii_whitespace(caption)) words.emplace_back(word);
   try {
-    m_schedule.emplace(std::move(words), m_retrace_wpm);
-    m_session->start(QString::fromStdString(dataset_id), QString::fromStdString(image_id), m_annotator_id,
-                     core::RecordingMode::retrace);
+    m_schedule.emplace(core::caption_words(m_store->load_narrative(narratives.back().id).caption),
+                       m_retrace_wpm);
   } catch (const std::exception& e) {
-    m_schedule.reset();
     statusBar()->showMessage(QString::fromStdString(e.what()));
     return;
   }
-  m_retrace_caption = QString::fromStdString(caption);
-  m_session->setCaption(m_retrace_caption, m_schedule->timed_words());
+  if (!startSession(core::RecordingMode::retrace)) {
+    m_schedule.reset();
+    return;
+  }
+  saveRetraceCaption();
   QStringList shown;
   for (const auto& w : m_schedule->timed_words()) shown << QString::fromStdString(w.utterance);
   m_karaoke->setWords(shown);
@@ -854,13 +870,20 @@ void MainWindow::startRetrace() {
   updateStatus();
 }
 
+void MainWindow::saveRetraceCaption() {
+  // The caption as shown, its words at the times they are shown: what Stop
+  // saves, and what the journal keeps meanwhile.
+  const auto words = m_schedule->timed_words();
+  m_session->setCaption(QString::fromStdString(core::join_utterances(words)), words);
+}
+
 void MainWindow::changeRetracePace(double factor) {
   m_retrace_wpm = std::clamp(m_retrace_wpm * factor, core::RetraceSchedule::kMinWordsPerMinute,
                              core::RetraceSchedule::kMaxWordsPerMinute);
   QSettings().setValue("retrace_wpm", m_retrace_wpm);
   if (m_schedule && m_session && m_session->isRecording()) {
     m_schedule->set_pace(m_retrace_wpm, m_session->elapsed());
-    m_session->setCaption(m_retrace_caption, m_schedule->timed_words());
+    saveRetraceCaption();
   }
   statusBar()->showMessage(tr("Re-trace pace: %1 words a minute").arg(m_retrace_wpm, 0, 'f', 0), 3000);
 }
@@ -897,10 +920,8 @@ void MainWindow::stopRecording() {
     caption = m_speak->transcript();
     words = m_speak->timedWords();
   } else if (m_schedule) {
-    // The caption as shown, its words at the times they were shown.
     words = m_schedule->timed_words();
-    for (const auto& w : words)
-      caption += (caption.isEmpty() ? "" : " ") + QString::fromStdString(w.utterance);
+    caption = QString::fromStdString(core::join_utterances(words));
   } else {
     caption = QString::fromStdString(m_caption->caption().caption());
     words = m_caption->caption().words();
@@ -913,8 +934,7 @@ void MainWindow::stopRecording() {
     return;
   }
   endRecordingUi();
-  refreshImages();
-  showSelectedImage();  // the new narrative, ready for review
+  refreshImages();  // shows the image again: the new narrative, ready for review
 }
 
 void MainWindow::discardRecording() {

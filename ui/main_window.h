@@ -139,6 +139,7 @@ class MainWindow : public QMainWindow {
   void startTypeAndPoint();
   void startRetrace();
   void changeRetracePace(double factor);
+  void saveRetraceCaption();
   void showRetraceProgress();
   void endRecordingUi();
   void applyFilter();
@@ -178,7 +179,6 @@ class MainWindow : public QMainWindow {
   QTimer* m_karaoke_timer = nullptr;
   std::optional<core::RetraceSchedule> m_schedule;
   double m_retrace_wpm = 150;
-  QString m_retrace_caption;
   QLabel* m_state = nullptr;
   QTimer* m_status_timer = nullptr;
 };

@@ -27,13 +27,6 @@ QString clock_text(double seconds) {
       .arg(tenths % 10);
 }
 
-std::vector<std::string> words_of(const QString& text) {
-  std::vector<std::string> words;
-  const std::string utf8 = text.toStdString();
-  for (const auto word : core::split_ascii_whitespace(utf8)) words.emplace_back(word);
-  return words;
-}
-
 }  // namespace
 
 SpeakAndPointPanel::SpeakAndPointPanel(QWidget* parent)
@@ -120,7 +113,7 @@ QString SpeakAndPointPanel::startTranscribing(const std::filesystem::path& voice
 
 bool SpeakAndPointPanel::startTapping() {
   if (m_step != Step::transcribing) return false;
-  auto words = words_of(m_transcript->toPlainText());
+  auto words = core::caption_words(m_transcript->toPlainText().toStdString());
   if (words.empty()) return false;
   m_step = Step::tapping;
   m_tap->begin(std::move(words), m_playback->duration(), m_playback);
@@ -145,7 +138,8 @@ QString SpeakAndPointPanel::transcript() const { return m_transcript->toPlainTex
 std::vector<core::TimedUtterance> SpeakAndPointPanel::timedWords() const {
   if (m_step == Step::tapping) return m_tap->timedWords();
   // Not tapped yet: the words share the recording (core::TapAlignment without taps).
-  return core::TapAlignment(words_of(m_transcript->toPlainText()), duration()).timed_words();
+  return core::TapAlignment(core::caption_words(m_transcript->toPlainText().toStdString()), duration())
+      .timed_words();
 }
 
 double SpeakAndPointPanel::duration() const {

@@ -197,12 +197,15 @@ TrainView::TrainView(QWidget* parent)
     m_build_progress->setValue(1);
     setDataset(QString::fromStdString(summary.output.string()));
     Q_EMIT message(tr("Built %1: %2 training and %3 validation samples; %4 skipped, %5 narratives not done "
-                      "or accepted left out")
+                      "or accepted left out%6")
                        .arg(QString::fromStdString(summary.output.string()))
                        .arg(summary.train_samples)
                        .arg(summary.val_samples)
                        .arg(summary.skipped)
-                       .arg(summary.excluded));
+                       .arg(summary.excluded)
+                       .arg(summary.val_samples == 0
+                                ? tr(". No validation sample: training will neither evaluate nor preview")
+                                : QString()));
     updateButtons();
   });
   connect(m_build, &DatasetBuild::failed, this, [this](const QString& why) {

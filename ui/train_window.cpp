@@ -27,11 +27,20 @@ TrainWindow::TrainWindow(QWidget* parent)
           [this] { m_inspect->setRun(QString::fromStdString(m_view->run()->config().output.string())); });
   // A run asked to stop on close closes the window when it has ended.
   connect(m_view->run(), &TrainingRun::stateChanged, this, [this](TrainingRun::State state) {
-    if (m_close_when_done && (state == TrainingRun::State::finished || state == TrainingRun::State::failed))
+    if (m_close_when_done && (state == TrainingRun::State::finished || state == TrainingRun::State::failed)) {
+      m_close_when_done = false;  // once: the window may be shown again
       close();
+    }
   });
   resize(1280, 780);  // the settings, three charts and the preview side by side
   restoreGeometry(QSettings().value("train_window/geometry").toByteArray());
+}
+
+TrainWindow::~TrainWindow() {
+  // Stopped and joined while the view and this window are whole: the run's
+  // last signals must not reach widgets being destroyed.
+  m_view->run()->stop();
+  m_view->run()->wait();
 }
 
 void TrainWindow::showInspect() { m_tabs->setCurrentWidget(m_inspect); }

@@ -18,6 +18,8 @@ class TrainWindow : public QMainWindow {
 
  public:
   explicit TrainWindow(QWidget* parent = nullptr);
+  // Stops a run still going (after its checkpoint) and waits for it.
+  ~TrainWindow() override;
   TrainView* view() const { return m_view; }
   InspectView* inspect() const { return m_inspect; }
   // Shows the Inspect tab.

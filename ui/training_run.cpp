@@ -2,7 +2,6 @@
 
 #include <QMetaObject>
 
-#include <exception>
 #include <memory>
 #include <utility>
 
@@ -46,7 +45,10 @@ bool TrainingRun::start(trainer::TrainConfig config, bool resume) {
     QMetaObject::invokeMethod(
         this, [this, metrics, total] { Q_EMIT progress(metrics, total); }, Qt::QueuedConnection);
   };
-  observer->stop_requested = [this] { return pollStop(); };
+  observer->stop_requested = [this](std::int64_t steps_done) {
+    m_step = steps_done;
+    return pollStop();
+  };
   observer->eval_every = m_eval_every;
   observer->evaluated = [this](const trainer::EvalPoint& point) {
     QMetaObject::invokeMethod(

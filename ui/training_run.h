@@ -74,7 +74,8 @@ class TrainingRun : public QObject {
 
  private:
   void setState(State state);
-  // Runs on the training thread, between steps: holds while paused.
+  // Runs on the training thread, between steps (m_step: the steps done):
+  // holds while paused.
   bool pollStop();
 
   trainer::TrainConfig m_config;
