@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <utility>
 
@@ -25,8 +26,21 @@ constexpr double kFrameSeconds = 0.01;  // pocketsphinx's frame shift
 // grammar.
 cmd_ln_t* make_config(const AlignerOptions& o, const char* beam) {
   return cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", o.model.c_str(), "-dict", o.dictionary.c_str(),
-                     "-remove_silence", "no", "-dither", "yes", "-seed", "1", "-beam", beam, "-wbeam", beam,
-                     "-pbeam", beam, "-logfn", "/dev/null", nullptr);
+                     "-remove_silence", "no", "-dither", "no", "-beam", beam, "-wbeam", beam, "-pbeam", beam,
+                     "-logfn", "/dev/null", nullptr);
+}
+
+// Exact digital silence (a padded start, a muted gap) stalls the decoder's
+// front end, which takes the log of each frame's energy: add one least
+// significant bit to a quarter of the samples, as pocketsphinx's own -dither
+// does. Its dither draws from one random generator shared by every decoder
+// in the process, so an alignment would depend on what was aligned before
+// it and on other threads; this one starts from the same seed every call.
+std::vector<std::int16_t> dithered(std::vector<std::int16_t> samples) {
+  std::minstd_rand random(1);
+  for (auto& s : samples)
+    if (random() % 4 == 0 && s < INT16_MAX) ++s;
+  return samples;
 }
 
 // "the(2)" (an alternative pronunciation) is "the".
@@ -34,6 +48,66 @@ std::string base_word(const char* word) {
   std::string w = word;
   const auto paren = w.find('(');
   return paren == std::string::npos ? w : w.substr(0, paren);
+}
+
+std::size_t phone_count(const std::string& phones) {
+  std::size_t n = 0;
+  bool in_phone = false;
+  for (const char c : phones) {
+    if (c != ' ' && !in_phone) ++n;
+    in_phone = c != ' ';
+  }
+  return n;
+}
+
+// Checks the alignment against where the voice is, and turns the doubts into
+// a confidence (docs/alignment.md): each doubt scales it down, so a word
+// with two is below one with one.
+void assess(Alignment& a, const VoiceActivity& voice, const AlignerOptions& options) {
+  constexpr double kMinVoiced = 0.5;        // a word is mostly voice
+  constexpr double kMaxPhoneSeconds = 0.3;  // slow speech takes about 0.15 s a phone
+  constexpr double kDoubtFactor = 0.4;
+  std::vector<Span> covered;
+  for (const auto& w : a.words)
+    if (w.aligned) covered.push_back({w.start, w.end});
+  a.untyped_speech = voice.uncovered_voice(covered, options.untyped_min_seconds);
+
+  // The aligned words nearest to each run of untyped voice, before and after
+  // it: where the missing words belong.
+  std::vector<bool> beside(a.words.size(), false);
+  for (const auto& run : a.untyped_speech) {
+    std::optional<std::size_t> before, after;
+    for (std::size_t i = 0; i < a.words.size(); ++i) {
+      if (!a.words[i].aligned) continue;
+      if (a.words[i].end <= run.start) before = i;
+      if (a.words[i].start >= run.end && !after) after = i;
+    }
+    for (const auto& i : {before, after})
+      if (i) beside[*i] = true;
+  }
+
+  for (std::size_t i = 0; i < a.words.size(); ++i) {
+    auto& w = a.words[i];
+    if (!w.aligned) {
+      w.doubts = {kDoubtUnaligned};
+      continue;
+    }
+    w.voiced = voice.voiced_fraction(w.start, w.end);
+    w.confidence = 1;
+    if (w.voiced < kMinVoiced) {
+      w.doubts.emplace_back(kDoubtSilent);
+      w.confidence *= w.voiced;
+    }
+    const auto phones = static_cast<double>(std::max<std::size_t>(1, phone_count(w.phones)));
+    if ((w.end - w.start) / phones > kMaxPhoneSeconds) {
+      w.doubts.emplace_back(kDoubtTooLong);
+      w.confidence *= kDoubtFactor;
+    }
+    if (beside[i]) {
+      w.doubts.emplace_back(kDoubtBesideUntyped);
+      w.confidence *= kDoubtFactor;
+    }
+  }
 }
 
 }  // namespace
@@ -68,6 +142,67 @@ struct ForcedAligner::Impl {
         ps_add_word(d.ps, word.c_str(), entry.first.c_str(), FALSE);
     return d.ps;
   }
+  // Forces words [first, last) through `audio` (16 kHz), which starts
+  // `offset` seconds into the recording, and fills in the words found; each
+  // may be skipped at a heavy penalty if `skippable`. False if no beam width
+  // finds a path.
+  bool decode(const std::vector<std::int16_t>& audio, double offset, std::vector<AlignedWord>& words,
+              std::size_t first, std::size_t last, bool skippable, bool& retried) {
+    for (const bool wide_beams : {false, true}) {
+      ps_decoder_t* ps = decoder(wide_beams);
+      logmath_t* lmath = ps_get_logmath(ps);
+      // States 0..n; word k goes from state k to k + 1, or is skipped at a
+      // heavy penalty. A word that cannot be pronounced is always skipped.
+      const auto n = static_cast<std::int32_t>(last - first);
+      fsg_model_t* fsg = fsg_model_init("align", lmath, 1.0, n + 1);
+      fsg->start_state = 0;
+      fsg->final_state = n;
+      const std::int32_t skip = logmath_log(lmath, options.skip_probability);
+      for (std::int32_t k = 0; k < n; ++k) {
+        const auto& w = words[first + static_cast<std::size_t>(k)];
+        if (!w.pronounced_by.empty()) {
+          fsg_model_trans_add(fsg, k, k + 1, 0, fsg_model_word_add(fsg, w.lookup.c_str()));
+          if (skippable) fsg_model_null_trans_add(fsg, k, k + 1, skip);
+        } else {
+          fsg_model_null_trans_add(fsg, k, k + 1, 0);
+        }
+      }
+      fsg_model_add_silence(fsg, "<sil>", -1, 1.0);
+      const int set = ps_set_fsg(ps, "align", fsg);
+      fsg_model_free(fsg);  // the decoder keeps its own reference
+      if (set != 0 || ps_set_search(ps, "align") != 0)
+        throw std::runtime_error("pocketsphinx refused the transcript's grammar");
+      // A new stream: the noise level the front end estimated from earlier
+      // recordings is forgotten, so each alignment is its recording's alone.
+      ps_start_stream(ps);
+      ps_start_utt(ps);
+      ps_process_raw(ps, audio.data(), audio.size(), FALSE, TRUE);
+      ps_end_utt(ps);
+      std::int32_t score = 0;
+      if (!ps_get_hyp(ps, &score)) continue;  // no path: try the wide beams
+      retried = retried || wide_beams;
+      // Segments in order; each real word is the next transcript word with
+      // its dictionary form, words passed over were skipped.
+      std::size_t next = first;
+      for (ps_seg_t* seg = ps_seg_iter(ps); seg; seg = ps_seg_next(seg)) {
+        const std::string word = base_word(ps_seg_word(seg));
+        if (word.empty() || word[0] == '<' || word[0] == '[') continue;  // silence and fillers
+        while (next < last && words[next].lookup != word) ++next;
+        if (next == last) break;
+        int from = 0, to = 0;
+        ps_seg_frames(seg, &from, &to);
+        std::int32_t acoustic = 0, language = 0, backoff = 0;
+        ps_seg_prob(seg, &acoustic, &language, &backoff);
+        auto& w = words[next++];
+        w.aligned = true;
+        w.start = offset + from * kFrameSeconds;
+        w.end = offset + (to + 1) * kFrameSeconds;
+        w.frame_score = logmath_log_to_ln(lmath, acoustic) / std::max(1, to - from + 1);
+      }
+      return true;
+    }
+    return false;
+  }
   ~Impl() {
     for (Decoder* d : {&narrow, &wide}) {
       if (d->ps) ps_free(d->ps);
@@ -91,7 +226,7 @@ std::string ForcedAligner::lookup_form(const std::string& word) { return core::n
 Alignment ForcedAligner::align(const core::AudioClip& clip, const std::vector<std::string>& words) {
   if (clip.samples.empty() || clip.sample_rate <= 0) throw std::invalid_argument("the recording is empty");
   if (words.empty()) throw std::invalid_argument("the transcript has no words");
-  const auto audio = resample(clip.samples, clip.sample_rate, kRate);
+  const auto audio = dithered(resample(clip.samples, clip.sample_rate, kRate));
   Alignment result;
   result.duration = static_cast<double>(audio.size()) / kRate;
   result.words.resize(words.size());
@@ -109,10 +244,12 @@ Alignment ForcedAligner::align(const core::AudioClip& clip, const std::vector<st
     w.lookup = lookup_form(words[i]);
     if (w.lookup.empty()) continue;
     if (const auto it = m_impl->added.find(w.lookup); it != m_impl->added.end()) {
+      w.phones = it->second.first;
       w.pronounced_by = it->second.second;
       continue;
     }
-    if (dictionary_phones(w.lookup)) {
+    if (auto own = dictionary_phones(w.lookup)) {
+      w.phones = std::move(*own);
       w.in_dictionary = true;
       w.pronounced_by = "dictionary";
       continue;
@@ -136,60 +273,43 @@ Alignment ForcedAligner::align(const core::AudioClip& clip, const std::vector<st
     } else if ((phones = letter_to_sound(w.lookup))) {
       w.pronounced_by = "letter-to-sound";
     }
-    if (phones) m_impl->added.emplace(w.lookup, std::pair{*phones, w.pronounced_by});
+    if (phones) {
+      w.phones = *phones;
+      m_impl->added.emplace(w.lookup, std::pair{*phones, w.pronounced_by});
+    }
   }
 
-  for (const bool wide : {false, true}) {
-    ps_decoder_t* ps = m_impl->decoder(wide);
-    logmath_t* lmath = ps_get_logmath(ps);
-    // States 0..n; word i goes from state i to i + 1, or is skipped at a
-    // heavy penalty. A word the dictionary lacks is always skipped.
-    const auto n = static_cast<std::int32_t>(words.size());
-    fsg_model_t* fsg = fsg_model_init("align", lmath, 1.0, n + 1);
-    fsg->start_state = 0;
-    fsg->final_state = n;
-    const std::int32_t skip = logmath_log(lmath, m_impl->options.skip_probability);
-    for (std::int32_t i = 0; i < n; ++i) {
-      const auto& w = result.words[static_cast<std::size_t>(i)];
-      if (!w.pronounced_by.empty()) {
-        fsg_model_trans_add(fsg, i, i + 1, 0, fsg_model_word_add(fsg, w.lookup.c_str()));
-        fsg_model_null_trans_add(fsg, i, i + 1, skip);
-      } else {
-        fsg_model_null_trans_add(fsg, i, i + 1, 0);  // cannot be said: always skipped
-      }
+  if (!m_impl->decode(audio, 0, result.words, 0, result.words.size(), true, result.retried))
+    throw std::runtime_error("no alignment found, even with the widest beams: is the audio speech at all?");
+
+  // Second pass: a pronounceable word the whole-recording search skipped,
+  // with voice no aligned word covers between its aligned neighbours, is
+  // aligned again within that gap alone (measured: a final word after long
+  // pauses can be pruned from the first pass, and is found in the second).
+  const VoiceActivity voice(audio, kRate);
+  for (std::size_t i = 0; i < result.words.size();) {
+    const auto& w = result.words[i];
+    if (w.aligned || w.pronounced_by.empty()) {
+      ++i;
+      continue;
     }
-    fsg_model_add_silence(fsg, "<sil>", -1, 1.0);
-    const int set = ps_set_fsg(ps, "align", fsg);
-    fsg_model_free(fsg);  // the decoder keeps its own reference
-    if (set != 0 || ps_set_search(ps, "align") != 0)
-      throw std::runtime_error("pocketsphinx refused the transcript's grammar");
-    ps_start_utt(ps);
-    ps_process_raw(ps, audio.data(), audio.size(), FALSE, TRUE);
-    ps_end_utt(ps);
-    std::int32_t score = 0;
-    if (!ps_get_hyp(ps, &score)) continue;  // no path: try the wide beams
-    result.retried = wide;
-    // Segments in order; each real word is the next transcript word with its
-    // dictionary form, words passed over were skipped.
-    std::size_t next = 0;
-    for (ps_seg_t* seg = ps_seg_iter(ps); seg; seg = ps_seg_next(seg)) {
-      const std::string word = base_word(ps_seg_word(seg));
-      if (word.empty() || word[0] == '<' || word[0] == '[') continue;  // silence and fillers
-      while (next < result.words.size() && result.words[next].lookup != word) ++next;
-      if (next == result.words.size()) break;
-      int first = 0, last = 0;
-      ps_seg_frames(seg, &first, &last);
-      std::int32_t acoustic = 0, language = 0, backoff = 0;
-      ps_seg_prob(seg, &acoustic, &language, &backoff);
-      auto& w = result.words[next++];
-      w.aligned = true;
-      w.start = first * kFrameSeconds;
-      w.end = (last + 1) * kFrameSeconds;
-      w.frame_score = logmath_log_to_ln(lmath, acoustic) / std::max(1, last - first + 1);
+    std::size_t end = i;
+    while (end < result.words.size() && !result.words[end].aligned) ++end;
+    const double from = i > 0 ? result.words[i - 1].end : 0.0;
+    const double to = end < result.words.size() ? result.words[end].start : result.duration;
+    std::vector<Span> around = {{0, from}, {to, result.duration}};
+    if (!voice.uncovered_voice(around, m_impl->options.untyped_min_seconds).empty()) {
+      const auto first = static_cast<std::size_t>(std::lround(from * kRate));
+      const auto last = std::min(audio.size(), static_cast<std::size_t>(std::lround(to * kRate)));
+      const std::vector<std::int16_t> gap(audio.begin() + static_cast<std::ptrdiff_t>(first),
+                                          audio.begin() + static_cast<std::ptrdiff_t>(last));
+      bool retried = false;
+      m_impl->decode(gap, from, result.words, i, end, false, retried);
     }
-    return result;
+    i = end;
   }
-  throw std::runtime_error("no alignment found, even with the widest beams: is the audio speech at all?");
+  assess(result, voice, m_impl->options);
+  return result;
 }
 
 }  // namespace loctex::align

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "align/voice_activity.h"
 #include "core/audio_file.h"
 
 namespace loctex::align {
@@ -30,7 +31,19 @@ struct AlignerOptions {
   // Probability of skipping a word: low enough that only a word the audio
   // does not hold is skipped.
   double skip_probability = 1e-40;
+  // Voice at least this long that no aligned word covers is reported as
+  // speech not in the transcript.
+  double untyped_min_seconds = 0.15;
 };
+
+// Why a word's alignment deserves a look, in AlignedWord::doubts; each
+// lowers its confidence.
+inline constexpr const char* kDoubtUnaligned = "unaligned";  // skipped or cannot be pronounced
+inline constexpr const char* kDoubtSilent = "silent";        // mostly over silence
+inline constexpr const char* kDoubtTooLong = "too_long";     // far longer than its sounds take
+inline constexpr const char* kDoubtBesideUntyped = "beside_untyped_speech";  // next to voice no word covers
+// Words below this confidence are shown to the annotator to check.
+inline constexpr double kLowConfidence = 0.5;
 
 struct AlignedWord {
   std::string text;    // as typed
@@ -39,18 +52,27 @@ struct AlignedWord {
   // Where its pronunciation came from: "dictionary", "letter-to-sound",
   // "number" (spelled out), or "" (none: it cannot be aligned).
   std::string pronounced_by;
+  std::string phones;    // the pronunciation forced, CMU phones ("R EH D")
   bool aligned = false;  // false: skipped by the decoder, or no pronunciation
   double start = 0;      // seconds, when aligned
   double end = 0;
   // Mean acoustic log-likelihood per 10 ms frame (natural log), when aligned:
   // low for a word the voice does not match.
   double frame_score = 0;
+  double voiced = 0;  // share of its 10 ms frames that hold voice (align/voice_activity.h)
+  // 0 (unaligned) to 1: how far the alignment can be trusted, from the
+  // checks named in `doubts` (docs/alignment.md gives the rule).
+  double confidence = 0;
+  std::vector<std::string> doubts;
+  bool needs_check() const { return confidence < kLowConfidence; }
 };
 
 struct Alignment {
   std::vector<AlignedWord> words;
   double duration = 0;   // of the audio, seconds
   bool retried = false;  // the first beams found no path; the wide ones did
+  // Voice no aligned word covers: most likely words said but not typed.
+  std::vector<Span> untyped_speech;
 };
 
 class ForcedAligner {

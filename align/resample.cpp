@@ -16,7 +16,10 @@ std::vector<std::int16_t> resample(const std::vector<std::int16_t>& samples, int
   std::vector<std::int16_t> out(
       static_cast<std::size_t>(std::ceil(static_cast<double>(samples.size()) * to / from)) + 16);
   std::size_t written = 0;
-  const soxr_io_spec_t io = soxr_io_spec(SOXR_INT16_I, SOXR_INT16_I);
+  // soxr dithers its 16-bit output from a random seed by default: without
+  // it the same recording resamples, and so aligns, the same every time.
+  soxr_io_spec_t io = soxr_io_spec(SOXR_INT16_I, SOXR_INT16_I);
+  io.flags |= SOXR_NO_DITHER;
   const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
   const soxr_error_t error = soxr_oneshot(from, to, 1, samples.data(), samples.size(), nullptr, out.data(),
                                           out.size(), &written, &io, &quality, nullptr);

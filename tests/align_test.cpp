@@ -114,7 +114,17 @@ TEST(align_test, a_48_khz_recording_aligns_the_same) {
   speech.clip.samples = align::resample(speech.clip.samples, kRate, 48000);
   speech.clip.sample_rate = 48000;
   align::ForcedAligner aligner;
-  const Errors e = errors_of(aligner.align(speech.clip, kWords), speech.truth);
+  const auto a = aligner.align(speech.clip, kWords);
+  const Errors e = errors_of(a, speech.truth);
+  // Reproducible: the same recording aligns the same in another aligner,
+  // and after other recordings in this one.
+  align::ForcedAligner other;
+  other.align(speak(dir, {"grey"}, {0.2}).clip, {"grey"});
+  const auto again = other.align(speech.clip, kWords);
+  for (std::size_t i = 0; i < a.words.size(); ++i) {
+    EXPECT_EQ(again.words[i].start, a.words[i].start) << kWords[i];
+    EXPECT_EQ(again.words[i].end, a.words[i].end) << kWords[i];
+  }
   std::printf("48 kHz: mean boundary error %.1f ms, max %.1f ms\n", e.mean * 1000, e.max * 1000);
   EXPECT_LT(e.mean, 0.050);
   EXPECT_LT(e.max, 0.250);
@@ -130,12 +140,107 @@ TEST(align_test, a_typed_word_never_spoken_is_flagged_and_its_neighbours_stay_ri
   ASSERT_EQ(a.words.size(), typed.size());
   EXPECT_FALSE(a.words[2].aligned);
   EXPECT_TRUE(a.words[2].in_dictionary);
+  EXPECT_EQ(a.words[2].confidence, 0.0);
+  EXPECT_EQ(a.words[2].doubts, std::vector<std::string>{align::kDoubtUnaligned});
+  EXPECT_TRUE(a.words[2].needs_check());
   for (const std::size_t i : {std::size_t{1}, std::size_t{3}}) {  // "red" and "circle"
     const auto& truth = speech.truth[i == 1 ? 1 : 2];
     ASSERT_TRUE(a.words[i].aligned) << a.words[i].text;
     EXPECT_LT(std::abs(a.words[i].start - truth.start), 0.150) << a.words[i].text;
     EXPECT_LT(std::abs(a.words[i].end - truth.end), 0.150) << a.words[i].text;
   }
+}
+
+TEST(align_test, clean_speech_raises_no_doubts) {
+  TempDir dir;
+  const Speech speech = speak(dir, kWords, kGaps);
+  align::ForcedAligner aligner;
+  const auto a = aligner.align(speech.clip, kWords);
+  EXPECT_TRUE(a.untyped_speech.empty());
+  for (const auto& w : a.words) {
+    EXPECT_TRUE(w.doubts.empty()) << w.text << " " << w.doubts.front();
+    EXPECT_EQ(w.confidence, 1.0) << w.text;
+    EXPECT_FALSE(w.needs_check()) << w.text;
+    EXPECT_GT(w.voiced, 0.5) << w.text;
+  }
+  EXPECT_EQ(a.words[1].phones, "R EH D");
+}
+
+// A word said but not typed is voice no aligned word covers: it is reported
+// where it was said, and the typed words either side of it are flagged.
+TEST(align_test, a_word_said_but_not_typed_is_found_and_its_neighbours_flagged) {
+  TempDir dir;
+  const Speech speech = speak(dir, kWords, kGaps);
+  align::ForcedAligner aligner;
+  for (const std::size_t said :
+       {std::size_t{2}, std::size_t{6}, std::size_t{10}}) {  // circle, middle, picture
+    auto typed = kWords;
+    typed.erase(typed.begin() + static_cast<std::ptrdiff_t>(said));
+    const auto a = aligner.align(speech.clip, typed);
+    ASSERT_EQ(a.untyped_speech.size(), 1u) << kWords[said];
+    EXPECT_NEAR(a.untyped_speech[0].start, speech.truth[said].start, 0.05) << kWords[said];
+    EXPECT_NEAR(a.untyped_speech[0].end, speech.truth[said].end, 0.05) << kWords[said];
+    for (std::size_t i = 0; i < typed.size(); ++i) {
+      const bool neighbour = i + 1 == said || i == said;  // typed[said] is the word after it
+      EXPECT_EQ(a.words[i].needs_check(), neighbour) << kWords[said] << ": " << typed[i];
+      if (neighbour) {
+        EXPECT_EQ(a.words[i].doubts, std::vector<std::string>{align::kDoubtBesideUntyped});
+      }
+    }
+  }
+}
+
+// Annotators stop to look at the image: seconds of silence between words
+// must not pull the words into the pause.
+TEST(align_test, long_pauses_keep_the_words_where_they_were_said) {
+  TempDir dir;
+  auto gaps = kGaps;
+  gaps[3] = 4.0;  // before "sits"
+  gaps[8] = 2.5;  // before the second "a"
+  const Speech speech = speak(dir, kWords, gaps);
+  align::ForcedAligner aligner;
+  const auto a = aligner.align(speech.clip, kWords);
+  for (const auto& w : a.words) EXPECT_TRUE(w.aligned) << w.text;
+  const Errors e = errors_of(a, speech.truth);
+  std::printf("long pauses: mean boundary error %.1f ms, max %.1f ms\n", e.mean * 1000, e.max * 1000);
+  EXPECT_LT(e.mean, 0.050);
+  EXPECT_LT(e.max, 0.250);
+  // The pauses are not taken for speech: what voice the words leave
+  // uncovered (the tail of a word ended early) lies within a spoken word.
+  for (const auto& run : a.untyped_speech)
+    EXPECT_TRUE(
+        std::any_of(speech.truth.begin(), speech.truth.end(),
+                    [&](const Truth& t) { return run.start >= t.start - 0.02 && run.end <= t.end + 0.02; }))
+        << run.start << "-" << run.end;
+}
+
+TEST(align_test, voice_activity_finds_voice_relative_to_the_recording) {
+  // 0.5 s of quiet noise, 0.3 s of a loud tone, a 40 ms dip, 0.2 s of tone,
+  // 0.5 s of quiet noise, at 16 kHz.
+  std::vector<std::int16_t> samples;
+  const auto add = [&](double seconds, double amplitude) {
+    for (int i = 0; i < static_cast<int>(seconds * kRate); ++i)
+      samples.push_back(static_cast<std::int16_t>(amplitude * std::sin(i * 0.3) + (i % 7) - 3));
+  };
+  add(0.5, 0);
+  add(0.3, 8000);
+  add(0.04, 0);
+  add(0.2, 8000);
+  add(0.5, 0);
+  const align::VoiceActivity voice(samples, kRate);
+  EXPECT_EQ(voice.frames(), 154u);
+  EXPECT_FALSE(voice.voiced(10));
+  EXPECT_TRUE(voice.voiced(60));
+  EXPECT_NEAR(voice.voiced_fraction(0.5, 0.8), 1.0, 1e-9);
+  EXPECT_NEAR(voice.voiced_fraction(0.0, 0.5), 0.0, 1e-9);
+  EXPECT_NEAR(voice.voiced_fraction(0.3, 0.7), 0.5, 1e-9);
+  EXPECT_EQ(voice.voiced_fraction(0.7, 0.7), 0.0);
+  // The dip is bridged: one run of voice.
+  EXPECT_EQ(voice.uncovered_voice({}, 0.15), (std::vector<align::Span>{{0.5, 1.04}}));
+  // A word covering the first tone leaves the second, long enough to report.
+  EXPECT_EQ(voice.uncovered_voice({{0.5, 0.8}}, 0.15), (std::vector<align::Span>{{0.84, 1.04}}));
+  EXPECT_TRUE(voice.uncovered_voice({{0.5, 0.8}}, 0.25).empty());
+  EXPECT_TRUE(voice.uncovered_voice({{0.4, 1.1}}, 0.15).empty());
 }
 
 TEST(align_test, a_word_the_dictionary_lacks_is_pronounced_by_letter_to_sound_and_aligns) {
