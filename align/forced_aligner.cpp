@@ -4,6 +4,7 @@
 #include <sphinxbase/fsg_model.h>
 
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <random>
@@ -226,6 +227,16 @@ std::string ForcedAligner::lookup_form(const std::string& word) { return core::n
 Alignment ForcedAligner::align(const core::AudioClip& clip, const std::vector<std::string>& words) {
   if (clip.samples.empty() || clip.sample_rate <= 0) throw std::invalid_argument("the recording is empty");
   if (words.empty()) throw std::invalid_argument("the transcript has no words");
+  // Fast speech is about four words a second; ten is not speech.
+  constexpr double kMaxWordsPerSecond = 10;
+  if (const double need = static_cast<double>(words.size()) / kMaxWordsPerSecond; clip.duration() < need) {
+    char text[160];
+    std::snprintf(
+        text, sizeof text,
+        "the recording is %.2f s long, too short for %zu words (at least %.2f s at %g words a second)",
+        clip.duration(), words.size(), need, kMaxWordsPerSecond);
+    throw std::invalid_argument(text);
+  }
   const auto audio = dithered(resample(clip.samples, clip.sample_rate, kRate));
   Alignment result;
   result.duration = static_cast<double>(audio.size()) / kRate;

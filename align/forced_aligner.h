@@ -86,7 +86,8 @@ class ForcedAligner {
 
   // Aligns `words` (the transcript as typed, split into words) to `clip`
   // (any sample rate; resampled to 16 kHz). Throws std::invalid_argument for
-  // an empty clip or no words, and std::runtime_error if no alignment is
+  // an empty clip, no words, or a clip too short to hold them (under 0.1 s a
+  // word), and std::runtime_error if no alignment is
   // found even with the widest beams.
   Alignment align(const core::AudioClip& clip, const std::vector<std::string>& words);
 

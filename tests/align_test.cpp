@@ -15,6 +15,7 @@
 #include "align/pronunciation.h"
 #include "align/resample.h"
 #include "core/audio_file.h"
+#include "speech_support.h"
 #include "test_support.h"
 
 namespace {
@@ -23,50 +24,10 @@ using namespace loctex;
 using loctex::testing::TempDir;
 namespace fs = std::filesystem;
 
-constexpr int kRate = 16000;
-
-struct Truth {
-  std::string word;
-  double start = 0;
-  double end = 0;
-};
-
-struct Speech {
-  core::AudioClip clip;
-  std::vector<Truth> truth;
-};
-
-// One word as espeak-ng says it, at 16 kHz, its silence trimmed (samples
-// under 2% of full scale at either end).
-std::vector<std::int16_t> say(const TempDir& dir, const std::string& word) {
-  const fs::path wav = dir / ("word-" + std::to_string(std::hash<std::string>{}(word)) + ".wav");
-  const std::string command = "espeak-ng -w '" + wav.string() + "' '" + word + "'";
-  if (std::system(command.c_str()) != 0) throw std::runtime_error("espeak-ng failed: " + command);
-  const auto clip = core::read_audio(wav);
-  auto samples = align::resample(clip.samples, clip.sample_rate, kRate);
-  const auto loud = [](std::int16_t s) { return std::abs(static_cast<int>(s)) > 655; };
-  const auto first = std::find_if(samples.begin(), samples.end(), loud);
-  const auto last = std::find_if(samples.rbegin(), samples.rend(), loud).base();
-  return {first, last};
-}
-
-// The words spoken one after another with `gaps[i]` seconds of silence
-// before word i (the first gap leads in) and 0.5 s after the last.
-Speech speak(const TempDir& dir, const std::vector<std::string>& words, const std::vector<double>& gaps) {
-  Speech speech;
-  speech.clip.sample_rate = kRate;
-  speech.clip.channels = 1;
-  auto& out = speech.clip.samples;
-  for (std::size_t i = 0; i < words.size(); ++i) {
-    out.insert(out.end(), static_cast<std::size_t>(gaps[i] * kRate), 0);
-    const auto piece = say(dir, words[i]);
-    const double start = static_cast<double>(out.size()) / kRate;
-    out.insert(out.end(), piece.begin(), piece.end());
-    speech.truth.push_back({words[i], start, static_cast<double>(out.size()) / kRate});
-  }
-  out.insert(out.end(), kRate / 2, 0);
-  return speech;
-}
+using loctex::testing::kRate;
+using loctex::testing::speak;
+using loctex::testing::Speech;
+using loctex::testing::Truth;
 
 struct Errors {
   double mean = 0;
@@ -311,6 +272,15 @@ TEST(align_test, bad_input_is_refused_with_the_reason) {
   EXPECT_THROW(aligner.align(empty, {"a"}), std::invalid_argument);
   core::AudioClip second{kRate, 1, std::vector<std::int16_t>(kRate, 0)};
   EXPECT_THROW(aligner.align(second, {}), std::invalid_argument);
+  try {
+    aligner.align(second, std::vector<std::string>(12, "word"));  // 12 words in 1 s
+    ADD_FAILURE() << "a second is not enough for 12 words";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(
+        e.what(),
+        "the recording is 1.00 s long, too short for 12 words (at least 1.20 s at 10 words a second)");
+  }
+  EXPECT_NO_THROW(aligner.align(second, std::vector<std::string>(10, "word")));
   align::AlignerOptions missing;
   missing.model = "/nonexistent/model";
   EXPECT_THROW(align::ForcedAligner{missing}, std::runtime_error);

@@ -1,0 +1,68 @@
+#pragma once
+// Speech with known word times, made at test time: each word spoken
+// separately by espeak-ng, its silence trimmed, the pieces joined with known
+// silences, so every word's true start and end are known to the sample.
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "align/resample.h"
+#include "core/audio_file.h"
+#include "test_support.h"
+
+namespace loctex::testing {
+
+namespace fs = std::filesystem;
+
+inline constexpr int kRate = 16000;
+
+struct Truth {
+  std::string word;
+  double start = 0;
+  double end = 0;
+};
+
+struct Speech {
+  loctex::core::AudioClip clip;
+  std::vector<Truth> truth;
+};
+
+// One word as espeak-ng says it, at 16 kHz, its silence trimmed (samples
+// under 2% of full scale at either end).
+inline std::vector<std::int16_t> say(const TempDir& dir, const std::string& word) {
+  const fs::path wav = dir / ("word-" + std::to_string(std::hash<std::string>{}(word)) + ".wav");
+  const std::string command = "espeak-ng -w '" + wav.string() + "' '" + word + "'";
+  if (std::system(command.c_str()) != 0) throw std::runtime_error("espeak-ng failed: " + command);
+  const auto clip = loctex::core::read_audio(wav);
+  auto samples = loctex::align::resample(clip.samples, clip.sample_rate, kRate);
+  const auto loud = [](std::int16_t s) { return std::abs(static_cast<int>(s)) > 655; };
+  const auto first = std::find_if(samples.begin(), samples.end(), loud);
+  const auto last = std::find_if(samples.rbegin(), samples.rend(), loud).base();
+  return {first, last};
+}
+
+// The words spoken one after another with `gaps[i]` seconds of silence
+// before word i (the first gap leads in) and 0.5 s after the last.
+inline Speech speak(const TempDir& dir, const std::vector<std::string>& words,
+                    const std::vector<double>& gaps) {
+  Speech speech;
+  speech.clip.sample_rate = kRate;
+  speech.clip.channels = 1;
+  auto& out = speech.clip.samples;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    out.insert(out.end(), static_cast<std::size_t>(gaps[i] * kRate), 0);
+    const auto piece = say(dir, words[i]);
+    const double start = static_cast<double>(out.size()) / kRate;
+    out.insert(out.end(), piece.begin(), piece.end());
+    speech.truth.push_back({words[i], start, static_cast<double>(out.size()) / kRate});
+  }
+  out.insert(out.end(), kRate / 2, 0);
+  return speech;
+}
+
+}  // namespace loctex::testing
