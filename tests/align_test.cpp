@@ -280,7 +280,8 @@ TEST(align_test, bad_input_is_refused_with_the_reason) {
         e.what(),
         "the recording is 1.00 s long, too short for 12 words (at least 1.20 s at 10 words a second)");
   }
-  EXPECT_NO_THROW(aligner.align(second, std::vector<std::string>(10, "word")));
+  // Ten words fit in a second; silence holds none of them.
+  EXPECT_THROW(aligner.align(second, std::vector<std::string>(10, "word")), std::runtime_error);
   align::AlignerOptions missing;
   missing.model = "/nonexistent/model";
   EXPECT_THROW(align::ForcedAligner{missing}, std::runtime_error);
