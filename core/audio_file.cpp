@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -118,5 +119,17 @@ void WavWriter::write_silence(std::int64_t count) {
 }
 
 void WavWriter::close() { m_file.reset(); }
+
+std::vector<float> peak_envelope(const AudioClip& clip, std::size_t buckets) {
+  std::vector<float> peaks;
+  if (clip.samples.empty() || buckets == 0) return peaks;
+  peaks.resize(buckets, 0.0f);
+  const std::size_t n = clip.samples.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    float& peak = peaks[i * buckets / n];
+    peak = std::max(peak, static_cast<float>(std::abs(static_cast<int>(clip.samples[i]))) / 32768.0f);
+  }
+  return peaks;
+}
 
 }  // namespace loctex::core

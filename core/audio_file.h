@@ -38,6 +38,10 @@ AudioInfo probe_audio(const std::filesystem::path& path);
 // killed recorder) reads up to the end of its data.
 AudioClip read_audio(const std::filesystem::path& path);
 
+// The clip's loudness in `buckets` equal slices: the largest magnitude in
+// each, 0 to 1, for drawing the waveform. Empty for an empty clip.
+std::vector<float> peak_envelope(const AudioClip& clip, std::size_t buckets);
+
 // A mono 16-bit PCM WAV written as the samples come. Every write updates the
 // header and goes straight to the operating system (libsndfile does not
 // buffer), so a crash or a kill of the app leaves a playable file holding

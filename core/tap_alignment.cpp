@@ -9,7 +9,7 @@
 namespace loctex::core {
 
 TapAlignment::TapAlignment(std::vector<std::string> words, double duration)
-    : m_words(std::move(words)), m_taps(m_words.size()), m_duration(duration) {
+    : m_words(std::move(words)), m_taps(m_words.size()), m_ends(m_words.size()), m_duration(duration) {
   if (!std::isfinite(duration) || duration < 0)
     throw std::invalid_argument("the recording's duration must be finite and not negative, got " +
                                 std::to_string(duration));
@@ -26,6 +26,12 @@ void TapAlignment::tap(std::size_t index, double t) {
   for (std::size_t i = index + 1; i < m_taps.size(); ++i)
     if (m_taps[i] && *m_taps[i] < t) m_taps[i].reset();
   m_taps[index] = t;
+  m_ends[index].reset();
+}
+
+void TapAlignment::place(std::size_t index, double start, double end) {
+  tap(index, start);
+  m_ends[index] = std::clamp(std::isfinite(end) ? end : 0.0, *m_taps[index], m_duration);
 }
 
 std::size_t TapAlignment::next() const {
@@ -41,7 +47,10 @@ bool TapAlignment::tap_next(double t) {
   return true;
 }
 
-void TapAlignment::untap(std::size_t index) { m_taps.at(index).reset(); }
+void TapAlignment::untap(std::size_t index) {
+  m_taps.at(index).reset();
+  m_ends[index].reset();
+}
 
 std::vector<TimedUtterance> TapAlignment::timed_words() const {
   std::vector<TimedUtterance> out(m_words.size());
@@ -66,6 +75,10 @@ std::vector<TimedUtterance> TapAlignment::timed_words() const {
     }
     from = to;
   }
+  // A placed word ends where it was found, if that is before the next
+  // word's start.
+  for (std::size_t i = 0; i < m_words.size(); ++i)
+    if (m_ends[i] && *m_ends[i] < out[i].end_time) out[i].end_time = *m_ends[i];
   return out;
 }
 

@@ -8,8 +8,8 @@
 // latest tap wins, and taps of other words that it puts out of order are
 // dropped, so times always run forward through the words.
 //
-// Automatic forced alignment (a later issue) produces the same thing, word
-// start times, so it can fill a TapAlignment in place of the annotator.
+// Forced alignment (align/) places words the same way, with their ends too,
+// so tap-along corrects what it found.
 
 #include <cstddef>
 #include <optional>
@@ -32,6 +32,11 @@ class TapAlignment {
   // Taps the word after the last one tapped (the first word if none): the
   // key pressed at each word as it is heard. False when every word is tapped.
   bool tap_next(double t);
+  // Places word `index` by forced alignment: it starts at `start`, as a tap
+  // would, and ends at `end` rather than where the next word starts (the
+  // pause after it stays out of it). A later tap or untap of the word
+  // forgets the end.
+  void place(std::size_t index, double start, double end);
   void untap(std::size_t index);
 
   std::size_t size() const { return m_words.size(); }
@@ -45,6 +50,7 @@ class TapAlignment {
  private:
   std::vector<std::string> m_words;
   std::vector<std::optional<double>> m_taps;
+  std::vector<std::optional<double>> m_ends;  // of placed words
   double m_duration;
 };
 

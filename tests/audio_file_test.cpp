@@ -113,6 +113,19 @@ TEST(audio_file_test, a_writer_killed_without_closing_leaves_every_written_sampl
   EXPECT_EQ(read_audio(path).samples, samples);
 }
 
+TEST(audio_file_test, the_peak_envelope_holds_each_slice_s_loudest_sample) {
+  AudioClip clip{16000, 1, {0, 100, -16384, 5, 0, 0, 32767, -32768, 1, 2}};
+  const auto peaks = peak_envelope(clip, 5);  // two samples a slice
+  ASSERT_EQ(peaks.size(), 5u);
+  EXPECT_FLOAT_EQ(peaks[0], 100.0f / 32768);
+  EXPECT_FLOAT_EQ(peaks[1], 0.5f);
+  EXPECT_FLOAT_EQ(peaks[2], 0.0f);
+  EXPECT_FLOAT_EQ(peaks[3], 1.0f);
+  EXPECT_FLOAT_EQ(peaks[4], 2.0f / 32768);
+  EXPECT_EQ(peak_envelope(clip, 20).size(), 20u);  // more slices than samples: some stay 0
+  EXPECT_TRUE(peak_envelope(AudioClip{}, 5).empty());
+}
+
 TEST(audio_file_test, stereo_reads_as_the_mean_of_its_channels) {
   TempDir dir;
   const std::vector<std::int16_t> interleaved = {100, 300, -200, -400, 32767, 32767, -32768, -32768};

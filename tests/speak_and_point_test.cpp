@@ -25,6 +25,7 @@
 
 #include "core/audio_file.h"
 #include "qt_test_support.h"
+#include "speech_support.h"
 #include "test_support.h"
 #include "ui/audio_playback.h"
 #include "ui/karaoke_caption.h"
@@ -33,6 +34,7 @@
 #include "ui/speak_and_point_panel.h"
 #include "ui/tap_along.h"
 #include "ui/voice_recorder.h"
+#include "ui/word_timeline.h"
 
 namespace {
 
@@ -252,6 +254,94 @@ TEST_F(speak_and_point_test, the_panel_goes_from_speaking_to_transcribing_to_tap
   panel.end();
   EXPECT_EQ(panel.step(), ui::SpeakAndPointPanel::Step::idle);
   EXPECT_TRUE(panel.transcript().isEmpty());
+}
+
+// Words spoken by espeak-ng with known times (tests/speech_support.h),
+// saved as the take's voice.
+struct SpokenTake {
+  loctex::testing::Speech speech;
+  fs::path voice;
+};
+SpokenTake spoken_take(const TempDir& dir) {
+  SpokenTake take;
+  take.speech = loctex::testing::speak(
+      dir, {"a", "red", "circle", "sits", "in", "the", "middle", "of", "a", "grey", "picture"},
+      {0.4, 0.15, 0.1, 0.3, 0.12, 0.1, 0.2, 0.1, 0.15, 0.1, 0.25});
+  take.voice = dir / "take.wav";
+  core::WavWriter wav(take.voice, take.speech.clip.sample_rate);
+  wav.write(take.speech.clip.samples);
+  return take;
+}
+
+// Tapping starts at once; the alignment lands a moment later.
+void transcribe_and_wait_for_alignment(ui::SpeakAndPointPanel& panel, const fs::path& voice,
+                                       const QString& text) {
+  ASSERT_EQ(panel.startTranscribing(voice, text), QString());
+  QSignalSpy aligned(&panel, &ui::SpeakAndPointPanel::aligned);
+  ASSERT_TRUE(panel.startTapping());
+  ASSERT_TRUE(aligned.wait(60000));
+  EXPECT_EQ(aligned.at(0).at(0).toString(), QString());
+}
+
+TEST_F(speak_and_point_test, when_the_transcript_is_done_the_words_are_aligned_to_the_voice) {
+  const SpokenTake take = spoken_take(m_dir);
+  ui::SpeakAndPointPanel panel;
+  panel.playback()->setClock([this] { return m_now; });
+  panel.resize(720, 200);
+  panel.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&panel));
+  transcribe_and_wait_for_alignment(panel, take.voice, "A red circle sits in the middle of a grey picture.");
+  const auto words = panel.timedWords();
+  ASSERT_EQ(words.size(), take.speech.truth.size());
+  double total = 0;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    EXPECT_LT(std::abs(words[i].start_time - take.speech.truth[i].start), 0.25) << words[i].utterance;
+    EXPECT_LT(std::abs(words[i].end_time - take.speech.truth[i].end), 0.25) << words[i].utterance;
+    total += std::abs(words[i].start_time - take.speech.truth[i].start) +
+             std::abs(words[i].end_time - take.speech.truth[i].end);
+  }
+  EXPECT_LT(total / (2.0 * static_cast<double>(words.size())), 0.05);
+  // Nothing to check: no word flagged, the cursor past the last word.
+  const auto& flagged = panel.tapAlong()->flagged();
+  EXPECT_EQ(std::count(flagged.begin(), flagged.end(), true), 0);
+  EXPECT_EQ(panel.tapAlong()->cursor(), static_cast<int>(words.size()));
+  EXPECT_TRUE(panel.tapAlong()->findChild<QLabel*>()->text().startsWith(
+      "Aligned to your voice \u00b7 Every word is placed"))
+      << panel.tapAlong()->findChild<QLabel*>()->text().toStdString();
+}
+
+TEST_F(speak_and_point_test, words_alignment_doubts_are_flagged_and_space_corrects_just_those) {
+  const SpokenTake take = spoken_take(m_dir);
+  ui::SpeakAndPointPanel panel;
+  panel.playback()->setClock([this] { return m_now; });
+  panel.resize(720, 200);
+  panel.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&panel));
+  QSignalSpy changed(&panel, &ui::SpeakAndPointPanel::wordsChanged);
+  // "middle" was said but not typed: the words either side are flagged.
+  transcribe_and_wait_for_alignment(panel, take.voice, "A red circle sits in the of a grey picture.");
+  EXPECT_GT(changed.count(), 0);  // the placed words are saved with the journal
+  auto* tap = panel.tapAlong();
+  const QList<bool> expected = {false, false, false, false, false, true, true, false, false, false};
+  EXPECT_EQ(tap->flagged(), expected);
+  EXPECT_TRUE(tap->words()->flagged(5));
+  EXPECT_EQ(tap->cursor(), 5);  // "the"
+  EXPECT_TRUE(loctex::testing::save_screenshot(panel, "speak_and_point_aligned"));
+  // Space taps "the" where it is heard, and the cursor goes to "of", the
+  // next flagged word, past the words alignment is sure of.
+  const double found = panel.timedWords()[5].start_time;
+  panel.playback()->play(0);
+  m_now = 2.8;
+  QTest::keyClick(tap, Qt::Key_Space);
+  EXPECT_DOUBLE_EQ(panel.timedWords()[5].start_time, 2.8);
+  EXPECT_FALSE(tap->flagged()[5]);
+  EXPECT_EQ(tap->cursor(), 6);
+  // Backspace puts "the" back where alignment found it, flagged again.
+  QTest::keyClick(tap, Qt::Key_Backspace);
+  EXPECT_EQ(tap->cursor(), 5);
+  EXPECT_TRUE(tap->flagged()[5]);
+  EXPECT_DOUBLE_EQ(panel.timedWords()[5].start_time, found);
+  EXPECT_NEAR(found, take.speech.truth[5].start, 0.15);
 }
 
 }  // namespace

@@ -53,6 +53,25 @@ TEST(tap_alignment_test, a_re_tap_wins_and_drops_taps_it_puts_out_of_order) {
   EXPECT_EQ(a.next(), 1u);
 }
 
+TEST(tap_alignment_test, a_placed_word_keeps_its_end_until_it_is_tapped_again) {
+  TapAlignment a({"a", "red", "ball"}, 8.0);
+  a.place(0, 0.5, 1.0);
+  a.place(2, 5.0, 6.0);
+  // "a" ends where it was found; "red", not placed, takes its share of the
+  // time up to "ball" as before.
+  auto w = a.timed_words();
+  EXPECT_EQ(w[0], (TimedUtterance{"a", 0.5, 1.0}));
+  EXPECT_DOUBLE_EQ(w[1].end_time, 5.0);
+  EXPECT_EQ(w[2], (TimedUtterance{"ball", 5.0, 6.0}));
+  a.tap(2, 5.5);  // the annotator corrects it: the end goes with the old start
+  EXPECT_EQ(a.timed_words()[2], (TimedUtterance{"ball", 5.5, 8.0}));
+  a.place(2, 5.0, 9.0);  // an end past the recording is kept inside it
+  EXPECT_EQ(a.timed_words()[2], (TimedUtterance{"ball", 5.0, 8.0}));
+  a.untap(0);
+  EXPECT_EQ(a.timed_words()[0].start_time, 0.0);
+  EXPECT_GT(a.timed_words()[0].end_time, 1.0);  // shared again, its end forgotten
+}
+
 TEST(tap_alignment_test, taps_are_kept_inside_the_recording_and_bad_input_is_refused) {
   TapAlignment a({"x", "y"}, 3.0);
   a.tap(0, -1.0);

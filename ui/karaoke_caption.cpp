@@ -4,6 +4,8 @@
 #include <QMouseEvent>
 #include <QPainter>
 
+#include "ui/flag_color.h"
+
 namespace loctex::ui {
 
 KaraokeCaption::KaraokeCaption(QWidget* parent) : QWidget(parent) {
@@ -59,12 +61,18 @@ void KaraokeCaption::setUnderlined(const QList<bool>& underlined) {
   update();
 }
 
+void KaraokeCaption::setFlagged(const QList<bool>& flagged) {
+  m_flagged = flagged;
+  update();
+}
+
 void KaraokeCaption::paintEvent(QPaintEvent*) {
   QPainter painter(this);
   painter.fillRect(rect(), palette().base());
   const QFontMetrics metrics(font());
   for (int i = 0; i < m_words.size() && i < m_rects.size(); ++i) {
     const QRect r = m_rects[i];
+    if (m_flagged.value(i) && i != m_current) painter.fillRect(r.adjusted(-3, -2, 3, 2), flag_color());
     if (i == m_current) {
       painter.fillRect(r.adjusted(-3, -2, 3, 2), palette().highlight());
       painter.setPen(palette().highlightedText().color());

@@ -22,6 +22,10 @@ class KaraokeCaption : public QWidget {
   int current() const { return m_current; }
   // Words drawn underlined (tap-along's tapped words); index by word.
   void setUnderlined(const QList<bool>& underlined);
+  // Words marked for checking (forced alignment's doubtful words), drawn on
+  // an amber ground; index by word.
+  void setFlagged(const QList<bool>& flagged);
+  bool flagged(int index) const { return m_flagged.value(index); }
   // Where word `index` was last drawn, in widget pixels; empty if not drawn.
   QRect wordRect(int index) const { return m_rects.value(index); }
 
@@ -39,6 +43,7 @@ class KaraokeCaption : public QWidget {
   QStringList m_words;
   int m_current = -1;
   QList<bool> m_underlined;
+  QList<bool> m_flagged;
   QList<QRect> m_rects;  // per word, from the last layout
   void layoutWords();
 };

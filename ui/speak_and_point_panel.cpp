@@ -6,11 +6,15 @@
 #include <QStackedWidget>
 #include <QVBoxLayout>
 
+#include <mutex>
 #include <string>
 
+#include "align/forced_aligner.h"
+#include "core/audio_file.h"
 #include "core/tap_alignment.h"
 #include "core/words.h"
 #include "ui/audio_playback.h"
+#include "ui/background_task.h"
 #include "ui/level_meter.h"
 #include "ui/microphone.h"
 #include "ui/tap_along.h"
@@ -27,7 +31,15 @@ QString clock_text(double seconds) {
       .arg(tenths % 10);
 }
 
+// Slices of the waveform drawn under tap-along's words.
+constexpr std::size_t kWaveformSlices = 2000;
+
 }  // namespace
+
+struct SpeakAndPointPanel::AlignerSlot {
+  std::mutex mutex;
+  std::unique_ptr<align::ForcedAligner> aligner;
+};
 
 SpeakAndPointPanel::SpeakAndPointPanel(QWidget* parent)
     : QWidget(parent),
@@ -39,7 +51,8 @@ SpeakAndPointPanel::SpeakAndPointPanel(QWidget* parent)
       m_transcribing_page(new QWidget),
       m_transcript(new QPlainTextEdit),
       m_position(new QLabel),
-      m_tap(new TapAlong) {
+      m_tap(new TapAlong),
+      m_aligner(std::make_shared<AlignerSlot>()) {
   auto* speaking = new QHBoxLayout(m_speaking_page);
   auto* speak_hint =
       new QLabel(tr("Describe the image aloud while pointing at what you describe. "
@@ -79,7 +92,9 @@ SpeakAndPointPanel::SpeakAndPointPanel(QWidget* parent)
   connect(&m_position_timer, &QTimer::timeout, this, &SpeakAndPointPanel::showPosition);
 }
 
-SpeakAndPointPanel::~SpeakAndPointPanel() = default;
+SpeakAndPointPanel::~SpeakAndPointPanel() {
+  if (m_align_thread.joinable()) m_align_thread.join();
+}
 
 QString SpeakAndPointPanel::startSpeaking(Microphone& microphone, const std::filesystem::path& voice,
                                           double now) {
@@ -117,13 +132,47 @@ bool SpeakAndPointPanel::startTapping() {
   if (words.empty()) return false;
   m_step = Step::tapping;
   m_tap->begin(std::move(words), m_playback->duration(), m_playback);
+  m_tap->setWaveform(core::peak_envelope(m_playback->clip(), kWaveformSlices));
   m_pages->setCurrentWidget(m_tap);
   m_tap->setFocus();
   m_playback->play(0);
+  startAligning();
   return true;
 }
 
+void SpeakAndPointPanel::startAligning() {
+  // A previous alignment still running finishes first (its result is then
+  // dropped): at most one runs, and the aligner is never shared.
+  if (m_align_thread.joinable()) m_align_thread.join();
+  const int generation = ++m_align_generation;
+  m_tap->setAligning();
+  auto slot = m_aligner;
+  auto clip = m_playback->clip();
+  auto words = core::caption_words(m_transcript->toPlainText().toStdString());
+  const auto current = [this, generation] {
+    return generation == m_align_generation && m_step == Step::tapping;
+  };
+  run_in_background<align::Alignment>(
+      m_align_thread, this,
+      [slot, clip = std::move(clip), words = std::move(words)] {
+        std::lock_guard lock(slot->mutex);
+        if (!slot->aligner) slot->aligner = std::make_unique<align::ForcedAligner>();
+        return slot->aligner->align(clip, words);
+      },
+      [this, current](align::Alignment alignment) {
+        if (!current()) return;
+        m_tap->applyAlignment(alignment);
+        Q_EMIT aligned({});
+      },
+      [this, current](QString message) {
+        if (!current()) return;
+        m_tap->setAlignmentFailed(message);
+        Q_EMIT aligned(message);
+      });
+}
+
 void SpeakAndPointPanel::end() {
+  ++m_align_generation;  // a result still to come is for this tapping: drop it
   m_recorder->stop();
   m_playback->unload();
   m_tap->end();

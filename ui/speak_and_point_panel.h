@@ -6,14 +6,17 @@
 // The window steps through them with Stop (Ctrl+Return) and stores the
 // result; this panel holds the voice, the transcript and the word times.
 //
-// Automatic forced alignment (a later issue) fits between transcribing and
-// tapping: it fills the word times that tapping then corrects.
+// When the transcript is done, forced alignment (align/) runs in the
+// background and places the words on the voice; tapping starts at once and
+// then corrects just the words alignment flags.
 
 #include <QString>
 #include <QTimer>
 #include <QWidget>
 
 #include <filesystem>
+#include <memory>
+#include <thread>
 #include <vector>
 
 #include "core/narrative.h"
@@ -52,7 +55,8 @@ class SpeakAndPointPanel : public QWidget {
   // success.
   QString startTranscribing(const std::filesystem::path& voice, const QString& so_far);
   // Transcribing ends and tapping starts, the recording playing from the
-  // start. False if the transcript has no words.
+  // start, and the words are aligned to the voice in the background. False
+  // if the transcript has no words.
   bool startTapping();
   // Back to idle: playback stops, the transcript is cleared.
   void end();
@@ -81,9 +85,13 @@ class SpeakAndPointPanel : public QWidget {
   void wordsChanged();
   // The voice could not be written or read back.
   void failed(QString message);
+  // The background alignment ended: the words are placed, or (empty
+  // `failure` otherwise) it failed and tapping goes on by hand.
+  void aligned(QString failure);
 
  private:
   void showPosition();
+  void startAligning();
 
   Step m_step = Step::idle;
   std::filesystem::path m_voice;
@@ -97,6 +105,12 @@ class SpeakAndPointPanel : public QWidget {
   QLabel* m_position;
   TapAlong* m_tap;
   QTimer m_position_timer;
+  // One aligner, loaded on first use and kept: alignments run one at a time
+  // on m_align_thread, and a result for an earlier tapping is dropped.
+  struct AlignerSlot;
+  std::shared_ptr<AlignerSlot> m_aligner;
+  std::thread m_align_thread;
+  int m_align_generation = 0;
 };
 
 }  // namespace loctex::ui

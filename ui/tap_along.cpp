@@ -7,10 +7,12 @@
 
 #include "ui/audio_playback.h"
 #include "ui/karaoke_caption.h"
+#include "ui/word_timeline.h"
 
 namespace loctex::ui {
 
-TapAlong::TapAlong(QWidget* parent) : QWidget(parent), m_words(new KaraokeCaption), m_hint(new QLabel) {
+TapAlong::TapAlong(QWidget* parent)
+    : QWidget(parent), m_words(new KaraokeCaption), m_timeline(new WordTimeline), m_hint(new QLabel) {
   setObjectName("tap-along");
   setFocusPolicy(Qt::StrongFocus);
   m_words->setFocusProxy(this);
@@ -19,9 +21,21 @@ TapAlong::TapAlong(QWidget* parent) : QWidget(parent), m_words(new KaraokeCaptio
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(m_hint);
   layout->addWidget(m_words, 1);
+  m_timeline->setObjectName("tap-timeline");
+  m_timeline->setMinimumHeight(40);
+  layout->addWidget(m_timeline);
   m_timer.setInterval(33);
   connect(&m_timer, &QTimer::timeout, this, &TapAlong::refresh);
   connect(m_words, &KaraokeCaption::wordClicked, this, &TapAlong::chooseWord);
+  connect(m_timeline, &WordTimeline::wordPicked, this, &TapAlong::chooseWord);
+  // Dragging a word's edge on the timeline places it there.
+  connect(m_timeline, &WordTimeline::spanEdited, this, [this](int index, double start, double end) {
+    if (!m_alignment || index < 0 || index >= static_cast<int>(m_alignment->size())) return;
+    m_alignment->place(static_cast<std::size_t>(index), start, end);
+    if (index < m_flagged.size()) m_flagged[index] = false;
+    refresh();
+    Q_EMIT alignmentChanged();
+  });
 }
 
 void TapAlong::begin(std::vector<std::string> words, double duration, AudioPlayback* playback) {
@@ -30,7 +44,15 @@ void TapAlong::begin(std::vector<std::string> words, double duration, AudioPlayb
   m_alignment.emplace(std::move(words), duration);
   m_playback = playback;
   m_cursor = 0;
+  m_taps.clear();
+  m_aligning = Aligning::no;
+  m_found.assign(m_alignment->size(), std::nullopt);
+  m_flagged.clear();
+  m_duration = duration;
   m_words->setWords(shown);
+  m_words->setFlagged({});
+  m_timeline->setFlagged({});
+  m_timeline->setWaveform({});
   m_timer.start();
   refresh();
 }
@@ -40,20 +62,67 @@ void TapAlong::end() {
   m_alignment.reset();
   m_playback = nullptr;
   m_words->setWords({});
+  m_timeline->setWords({}, 0, 1);
+  m_timeline->setWaveform({});
+}
+
+void TapAlong::setWaveform(std::vector<float> peaks) { m_timeline->setWaveform(std::move(peaks)); }
+
+void TapAlong::setAligning() {
+  m_aligning = Aligning::running;
+  refresh();
+}
+
+void TapAlong::applyAlignment(const align::Alignment& alignment) {
+  if (!m_alignment || alignment.words.size() != m_alignment->size()) return;
+  m_aligning = Aligning::done;
+  m_flagged.clear();
+  for (std::size_t i = 0; i < alignment.words.size(); ++i) {
+    const auto& w = alignment.words[i];
+    const bool tapped_by_hand = std::find(m_taps.begin(), m_taps.end(), static_cast<int>(i)) != m_taps.end();
+    if (w.aligned) m_found[i] = std::pair{w.start, w.end};
+    if (w.aligned && !tapped_by_hand) m_alignment->place(i, w.start, w.end);
+    m_flagged << (w.needs_check() && !tapped_by_hand);
+  }
+  m_cursor = nextFlagged(-1);
+  refresh();
+  Q_EMIT alignmentChanged();
+}
+
+void TapAlong::setAlignmentFailed(const QString& reason) {
+  m_aligning = Aligning::failed;
+  m_alignment_failure = reason;
+  refresh();
+}
+
+int TapAlong::nextFlagged(int index) const {
+  for (int i = index + 1; i < m_flagged.size(); ++i)
+    if (m_flagged[i]) return i;
+  return static_cast<int>(m_alignment ? m_alignment->size() : 0);
 }
 
 void TapAlong::tap() {
   if (!m_alignment || !m_playback || m_cursor >= static_cast<int>(m_alignment->size())) return;
   m_alignment->tap(static_cast<std::size_t>(m_cursor), m_playback->position());
-  ++m_cursor;
+  m_taps.push_back(m_cursor);
+  if (m_cursor < m_flagged.size()) m_flagged[m_cursor] = false;
+  // After an alignment only the flagged words wait for a tap.
+  m_cursor = m_aligning == Aligning::done ? nextFlagged(m_cursor) : m_cursor + 1;
   refresh();
   Q_EMIT alignmentChanged();
 }
 
 void TapAlong::untap() {
-  if (!m_alignment || m_cursor == 0) return;
-  --m_cursor;
-  m_alignment->untap(static_cast<std::size_t>(m_cursor));
+  if (!m_alignment || m_taps.empty()) return;
+  m_cursor = m_taps.back();
+  m_taps.pop_back();
+  const auto index = static_cast<std::size_t>(m_cursor);
+  // Back to where alignment put it, if it did, flagged again.
+  if (m_found[index])
+    m_alignment->place(index, m_found[index]->first, m_found[index]->second);
+  else
+    m_alignment->untap(index);
+  if (m_aligning == Aligning::done && m_cursor < m_flagged.size()) m_flagged[m_cursor] = true;
   refresh();
   Q_EMIT alignmentChanged();
 }
@@ -93,6 +162,9 @@ void TapAlong::refresh() {
     tapped_count += tapped.back() ? 1 : 0;
   }
   m_words->setUnderlined(tapped);
+  m_words->setFlagged(m_flagged);
+  m_timeline->setWords(words, 0, m_duration);
+  m_timeline->setFlagged(std::vector<bool>(m_flagged.cbegin(), m_flagged.cend()));
   // The word being heard, by the times so far.
   int heard = -1;
   if (m_playback) {
@@ -101,15 +173,35 @@ void TapAlong::refresh() {
       if (t >= words[i].start_time && t < words[i].end_time) heard = static_cast<int>(i);
   }
   m_words->setCurrent(heard);
+  if (m_playback) m_timeline->setPosition(m_playback->position());
   const QString next =
       m_cursor < static_cast<int>(words.size())
           ? tr("Space when you hear \"%1\"").arg(QString::fromStdString(words[m_cursor].utterance))
-          : tr("Every word is tapped");
-  m_hint->setText(tr("%1 \u00b7 %2 of %3 tapped \u00b7 click a word to tap it again \u00b7 Backspace takes a "
+          : (m_aligning == Aligning::done ? tr("Every word is placed") : tr("Every word is tapped"));
+  QString state;
+  switch (m_aligning) {
+    case Aligning::running:
+      state = tr("Aligning your words to your voice\u2026 \u00b7 ");
+      break;
+    case Aligning::done: {
+      const auto to_check = std::count(m_flagged.begin(), m_flagged.end(), true);
+      state = to_check == 0 ? tr("Aligned to your voice \u00b7 ")
+                            : tr("Aligned to your voice: %1 to check (amber) \u00b7 ").arg(to_check);
+      break;
+    }
+    case Aligning::failed:
+      state = tr("Automatic alignment failed (%1): tap along \u00b7 ").arg(m_alignment_failure);
+      break;
+    case Aligning::no:
+      break;
+  }
+  m_hint->setText(tr("%1%2 \u00b7 %3 of %4 %5 \u00b7 click a word to tap it again \u00b7 Backspace takes a "
                      "tap back \u00b7 Ctrl+Return saves")
+                      .arg(state)
                       .arg(next)
                       .arg(tapped_count)
-                      .arg(words.size()));
+                      .arg(words.size())
+                      .arg(m_aligning == Aligning::done ? tr("placed") : tr("tapped")));
 }
 
 }  // namespace loctex::ui

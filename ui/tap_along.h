@@ -5,6 +5,12 @@
 // far) is highlighted and tapped words are underlined. Clicking a word makes
 // it the next to tap and replays from a moment before it, so any word can be
 // tapped again; Backspace takes back the last tap.
+//
+// Forced alignment (align/) places the words first: words it is sure of are
+// placed with their found spans, doubtful and unaligned ones are flagged
+// amber, and the cursor goes from one flagged word to the next, so Space
+// corrects just those. A timeline under the words shows each word's span
+// over the voice's waveform.
 
 #include <QLabel>
 #include <QTimer>
@@ -14,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "align/forced_aligner.h"
 #include "core/narrative.h"
 #include "core/tap_alignment.h"
 
@@ -21,6 +28,7 @@ namespace loctex::ui {
 
 class AudioPlayback;
 class KaraokeCaption;
+class WordTimeline;
 
 class TapAlong : public QWidget {
   Q_OBJECT
@@ -37,6 +45,19 @@ class TapAlong : public QWidget {
   void end();
   bool active() const { return m_alignment.has_value(); }
 
+  // The voice's loudness for the timeline (core::peak_envelope).
+  void setWaveform(std::vector<float> peaks);
+  // Alignment is under way: the hint says so; tapping goes on meanwhile.
+  void setAligning();
+  // Places the words as `alignment` found them (the same words, in order)
+  // and flags those that need checking; words the annotator tapped since
+  // tapping began keep their taps. The cursor goes to the first flagged word.
+  void applyAlignment(const align::Alignment& alignment);
+  // Alignment failed: the hint says why, and tapping goes on by hand.
+  void setAlignmentFailed(const QString& reason);
+  // Words flagged for checking, by index; empty before an alignment.
+  const QList<bool>& flagged() const { return m_flagged; }
+
   // The word at the cursor starts at the playback position; the cursor
   // moves to the next word. What Space does.
   void tap();
@@ -47,6 +68,7 @@ class TapAlong : public QWidget {
   int cursor() const { return m_cursor; }
   std::vector<core::TimedUtterance> timedWords() const;
   KaraokeCaption* words() const { return m_words; }
+  WordTimeline* timeline() const { return m_timeline; }
 
  Q_SIGNALS:
   void alignmentChanged();
@@ -56,13 +78,24 @@ class TapAlong : public QWidget {
 
  private:
   void refresh();
+  // The next flagged word after `index`, or the end.
+  int nextFlagged(int index) const;
 
   KaraokeCaption* m_words;
+  WordTimeline* m_timeline;
   QLabel* m_hint;
   QTimer m_timer;
   AudioPlayback* m_playback = nullptr;
   std::optional<core::TapAlignment> m_alignment;
   int m_cursor = 0;
+  std::vector<int> m_taps;  // words the annotator tapped, in order, for Backspace
+  enum class Aligning { no, running, done, failed } m_aligning = Aligning::no;
+  QString m_alignment_failure;
+  // Per word, the span forced alignment found, to go back to when a tap
+  // is taken back.
+  std::vector<std::optional<std::pair<double, double>>> m_found;
+  QList<bool> m_flagged;
+  double m_duration = 0;
 };
 
 }  // namespace loctex::ui

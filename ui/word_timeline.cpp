@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ui/flag_color.h"
+
 namespace loctex::ui {
 namespace {
 constexpr double kEdgeGrab = 5;  // pixels either side of an edge that grab it
@@ -41,18 +43,54 @@ double WordTimeline::timeAt(double x) const {
 void WordTimeline::paintEvent(QPaintEvent*) {
   QPainter painter(this);
   painter.fillRect(rect(), palette().base());
+  const auto block_of = [this](const core::TimedUtterance& w) {
+    return QRectF(QPointF(xAt(w.start_time), 2), QPointF(xAt(w.end_time), height() - 2));
+  };
   for (std::size_t i = 0; i < m_words.size(); ++i) {
-    const auto& w = m_words[i];
-    const QRectF block(QPointF(xAt(w.start_time), 2), QPointF(xAt(w.end_time), height() - 2));
-    painter.fillRect(block, i % 2 ? palette().alternateBase() : palette().button());
+    const bool flagged = i < m_flagged.size() && m_flagged[i];
+    painter.fillRect(
+        block_of(m_words[i]),
+        flagged ? flag_color() : (i % 2 ? palette().alternateBase() : palette().button()).color());
+  }
+  if (!m_waveform.empty()) {
+    // Each pixel column the loudest of the slices under it, centred, so
+    // pauses and words said but not typed show between the blocks.
+    painter.setPen(palette().mid().color());
+    const double mid = height() / 2.0;
+    const double slices = static_cast<double>(m_waveform.size());
+    const auto slice_at = [&](double x) { return (timeAt(x) - m_start) / (m_end - m_start) * slices; };
+    for (int x = 0; x < width(); ++x) {
+      const double from = std::max(0.0, slice_at(x)), to = std::min(slices, slice_at(x + 1));
+      if (to <= 0 || from >= slices) continue;
+      float peak = 0;
+      for (auto k = static_cast<std::size_t>(from); k < static_cast<std::size_t>(std::ceil(to)); ++k)
+        peak = std::max(peak, m_waveform[k]);
+      const double half = peak * (mid - 2);
+      painter.drawLine(QPointF(x + 0.5, mid - half), QPointF(x + 0.5, mid + half));
+    }
+  }
+  for (const auto& w : m_words) {
+    const QRectF block = block_of(w);
     painter.setPen(palette().mid().color());
     painter.drawRect(block);
     painter.setPen(palette().text().color());
-    painter.drawText(block.adjusted(2, 0, -2, 0), Qt::AlignVCenter | Qt::AlignLeft,
+    // Over a waveform the words go to the top, clear of the loud middle.
+    painter.drawText(block.adjusted(2, 0, -2, 0),
+                     (m_waveform.empty() ? Qt::AlignVCenter : Qt::AlignTop) | Qt::AlignLeft,
                      QString::fromStdString(w.utterance));
   }
   painter.setPen(QPen(palette().highlight().color(), 2));
   painter.drawLine(QPointF(xAt(m_position), 0), QPointF(xAt(m_position), height()));
+}
+
+void WordTimeline::setWaveform(std::vector<float> peaks) {
+  m_waveform = std::move(peaks);
+  update();
+}
+
+void WordTimeline::setFlagged(std::vector<bool> flagged) {
+  m_flagged = std::move(flagged);
+  update();
 }
 
 void WordTimeline::mousePressEvent(QMouseEvent* event) {

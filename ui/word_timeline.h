@@ -1,6 +1,7 @@
 #pragma once
-// Review's timeline of words: each word a block from its start to its end
-// across the narrative's span, the replay position a line. A click on a
+// A timeline of words: each word a block from its start to its end across
+// the narrative's span over the voice's waveform, if there is one, the
+// replay position a line. Review and tap-along show it. A click on a
 // block picks the word; dragging a block's left or right edge re-times that
 // word (the edit is applied on release, as one undoable step).
 
@@ -22,6 +23,11 @@ class WordTimeline : public QWidget {
   // The words (one per utterance, as core::word_level gives them) over [start, end].
   void setWords(const std::vector<core::TimedUtterance>& words, double start, double end);
   void setPosition(double t);
+  // The voice's loudness over [start, end] in equal slices (0 to 1,
+  // core::peak_envelope), drawn behind the words; empty for none.
+  void setWaveform(std::vector<float> peaks);
+  // Words marked for checking, drawn amber; index by word.
+  void setFlagged(std::vector<bool> flagged);
   // Time and x in widget pixels, both ways.
   double timeAt(double x) const;
   double xAt(double t) const;
@@ -43,6 +49,8 @@ class WordTimeline : public QWidget {
     bool left_edge;
   };
   std::vector<core::TimedUtterance> m_words;
+  std::vector<float> m_waveform;
+  std::vector<bool> m_flagged;
   double m_start = 0, m_end = 1, m_position = 0;
   std::optional<Drag> m_drag;
 };
