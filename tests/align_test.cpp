@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+extern "C" {
+#include <flite/flite.h>
+cst_voice* register_cmu_us_slt(const char* voxdir);
+}
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -67,6 +72,73 @@ TEST(align_test, clean_speech_aligns_within_the_goal) {
   EXPECT_LT(e.max, 0.250);
   EXPECT_NEAR(a.duration, static_cast<double>(speech.clip.samples.size()) / kRate, 1e-9);
   for (std::size_t i = 1; i < a.words.size(); ++i) EXPECT_GE(a.words[i].start, a.words[i - 1].end);
+}
+
+// A second voice for the ground truth: flite's "slt" (a US English woman,
+// statistical parametric synthesis), unlike espeak-ng's formant voice.
+std::vector<std::int16_t> say_flite(const TempDir&, const std::string& word) {
+  static cst_voice* const voice = [] {
+    flite_init();
+    return register_cmu_us_slt(nullptr);
+  }();
+  cst_wave* wave = flite_text_to_wave(word.c_str(), voice);
+  std::vector<std::int16_t> samples(wave->samples, wave->samples + wave->num_samples);
+  const int rate = wave->sample_rate;
+  delete_wave(wave);
+  return loctex::testing::trimmed(align::resample(samples, rate, kRate));
+}
+
+// Several descriptions, each said by espeak-ng and by flite, with pauses of
+// 0.05 to 0.8 s: the figures docs/alignment.md reports. Over both voices the
+// mean is within the test goal; a word placed far off (measured: espeak-ng's
+// "at" put in the tail of "square") is flagged for checking, because its
+// voice is left uncovered.
+TEST(align_test, descriptions_by_two_voices_align_within_the_goal_and_gross_errors_are_flagged) {
+  TempDir dir;
+  const std::vector<std::vector<std::string>> sentences = {
+      {"in", "this", "picture", "we", "can", "see", "a", "dog", "on", "the", "grass"},
+      {"there", "is", "a", "small", "blue", "square", "at", "the", "top", "left", "corner"},
+      {"on", "the", "right", "side", "a", "woman", "is", "holding", "an", "umbrella"},
+      {"behind", "them", "there", "are", "trees", "and", "a", "cloudy", "sky"}};
+  const std::vector<std::pair<std::string, loctex::testing::Sayer>> voices = {
+      {"espeak-ng", loctex::testing::say}, {"flite", say_flite}};
+  align::ForcedAligner aligner;
+  double sum = 0, worst = 0;
+  int boundaries = 0, far_off = 0;
+  for (const auto& [name, sayer] : voices) {
+    double voice_sum = 0;
+    int voice_boundaries = 0;
+    for (std::size_t s = 0; s < sentences.size(); ++s) {
+      std::vector<double> gaps;
+      for (std::size_t i = 0; i < sentences[s].size(); ++i)
+        gaps.push_back(0.05 + 0.15 * static_cast<double>((i * 7 + s * 3) % 6));
+      const Speech speech = speak(dir, sentences[s], gaps, sayer);
+      const auto a = aligner.align(speech.clip, sentences[s]);
+      for (std::size_t i = 0; i < a.words.size(); ++i) {
+        const auto& w = a.words[i];
+        ASSERT_TRUE(w.aligned) << name << ": " << w.text;
+        const double error =
+            std::max(std::abs(w.start - speech.truth[i].start), std::abs(w.end - speech.truth[i].end));
+        voice_sum += std::abs(w.start - speech.truth[i].start) + std::abs(w.end - speech.truth[i].end);
+        voice_boundaries += 2;
+        worst = std::max(worst, error);
+        if (error > 0.250) {
+          ++far_off;
+          EXPECT_TRUE(w.needs_check())
+              << name << ": \"" << w.text << "\" is " << error << " s off, unflagged";
+        }
+      }
+    }
+    std::printf("%s: mean boundary error %.1f ms over %d boundaries\n", name.c_str(),
+                voice_sum / voice_boundaries * 1000, voice_boundaries);
+    sum += voice_sum;
+    boundaries += voice_boundaries;
+  }
+  std::printf(
+      "both voices: mean boundary error %.1f ms, max %.1f ms over %d boundaries, %d words over 250 ms\n",
+      sum / boundaries * 1000, worst * 1000, boundaries, far_off);
+  EXPECT_LT(sum / boundaries, 0.050);
+  EXPECT_LE(far_off, 1);
 }
 
 TEST(align_test, a_48_khz_recording_aligns_the_same) {

@@ -32,31 +32,37 @@ struct Speech {
   std::vector<Truth> truth;
 };
 
-// One word as espeak-ng says it, at 16 kHz, its silence trimmed (samples
-// under 2% of full scale at either end).
+// Trims a word's silence: samples under 2% of full scale at either end.
+inline std::vector<std::int16_t> trimmed(const std::vector<std::int16_t>& samples) {
+  const auto loud = [](std::int16_t s) { return std::abs(static_cast<int>(s)) > 655; };
+  const auto first = std::find_if(samples.begin(), samples.end(), loud);
+  const auto last = std::find_if(samples.rbegin(), samples.rend(), loud).base();
+  return first < last ? std::vector<std::int16_t>(first, last) : std::vector<std::int16_t>{};
+}
+
+// One word as espeak-ng says it, at 16 kHz, its silence trimmed.
 inline std::vector<std::int16_t> say(const TempDir& dir, const std::string& word) {
   const fs::path wav = dir / ("word-" + std::to_string(std::hash<std::string>{}(word)) + ".wav");
   const std::string command = "espeak-ng -w '" + wav.string() + "' '" + word + "'";
   if (std::system(command.c_str()) != 0) throw std::runtime_error("espeak-ng failed: " + command);
   const auto clip = loctex::core::read_audio(wav);
-  auto samples = loctex::align::resample(clip.samples, clip.sample_rate, kRate);
-  const auto loud = [](std::int16_t s) { return std::abs(static_cast<int>(s)) > 655; };
-  const auto first = std::find_if(samples.begin(), samples.end(), loud);
-  const auto last = std::find_if(samples.rbegin(), samples.rend(), loud).base();
-  return {first, last};
+  return trimmed(loctex::align::resample(clip.samples, clip.sample_rate, kRate));
 }
+
+// A speaker: one word in, its 16 kHz samples out, silence trimmed.
+using Sayer = std::function<std::vector<std::int16_t>(const TempDir&, const std::string&)>;
 
 // The words spoken one after another with `gaps[i]` seconds of silence
 // before word i (the first gap leads in) and 0.5 s after the last.
 inline Speech speak(const TempDir& dir, const std::vector<std::string>& words,
-                    const std::vector<double>& gaps) {
+                    const std::vector<double>& gaps, const Sayer& sayer = say) {
   Speech speech;
   speech.clip.sample_rate = kRate;
   speech.clip.channels = 1;
   auto& out = speech.clip.samples;
   for (std::size_t i = 0; i < words.size(); ++i) {
     out.insert(out.end(), static_cast<std::size_t>(gaps[i] * kRate), 0);
-    const auto piece = say(dir, words[i]);
+    const auto piece = sayer(dir, words[i]);
     const double start = static_cast<double>(out.size()) / kRate;
     out.insert(out.end(), piece.begin(), piece.end());
     speech.truth.push_back({words[i], start, static_cast<double>(out.size()) / kRate});
