@@ -29,6 +29,21 @@ class AlignerPool {
   explicit AlignerPool(const AlignerOptions& options) : m_options(options) {
     m_free.push_back(std::make_unique<ForcedAligner>(m_options));  // a bad model fails here, before any work
   }
+  // An aligner for one record, back in the pool when the lease ends.
+  class Lease {
+   public:
+    explicit Lease(AlignerPool& pool) : m_pool(pool), m_aligner(pool.take()) {}
+    ~Lease() { m_pool.give_back(std::move(m_aligner)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ForcedAligner& operator*() const { return *m_aligner; }
+
+   private:
+    AlignerPool& m_pool;
+    std::unique_ptr<ForcedAligner> m_aligner;
+  };
+
+ private:
   std::unique_ptr<ForcedAligner> take() {
     {
       std::lock_guard lock(m_mutex);
@@ -45,7 +60,6 @@ class AlignerPool {
     m_free.push_back(std::move(aligner));
   }
 
- private:
   AlignerOptions m_options;
   std::mutex m_mutex;
   std::vector<std::unique_ptr<ForcedAligner>> m_free;
@@ -100,18 +114,14 @@ void align_item(Item& item, const BatchOptions& options, AlignerPool& pool) {
   } catch (const std::exception& e) {
     return fail(item, "audio", e.what());
   }
-  auto aligner = pool.take();
   Alignment alignment;
   try {
-    alignment = aligner->align(clip, words);
+    alignment = (*AlignerPool::Lease(pool)).align(clip, words);
   } catch (const std::invalid_argument& e) {  // empty, or too short for the words
-    pool.give_back(std::move(aligner));
     return fail(item, "audio", audio.string() + ": " + e.what());
   } catch (const std::runtime_error& e) {
-    pool.give_back(std::move(aligner));
     return fail(item, "align", audio.string() + ": " + e.what());
   }
-  pool.give_back(std::move(aligner));
   apply_alignment(narrative, alignment);
   item.text = core::format_narrative(narrative);
   item.error.reset();

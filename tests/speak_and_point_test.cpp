@@ -55,6 +55,13 @@ class speak_and_point_test : public ::testing::Test {
     writer.write(samples);
     return path;
   }
+  // A panel on screen whose playback runs on m_now.
+  void show_on_test_clock(ui::SpeakAndPointPanel& panel) {
+    panel.playback()->setClock([this] { return m_now; });
+    panel.resize(720, 200);
+    panel.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&panel));
+  }
   TempDir m_dir;
   double m_now = 0;
 };
@@ -286,10 +293,7 @@ void transcribe_and_wait_for_alignment(ui::SpeakAndPointPanel& panel, const fs::
 TEST_F(speak_and_point_test, when_the_transcript_is_done_the_words_are_aligned_to_the_voice) {
   const SpokenTake take = spoken_take(m_dir);
   ui::SpeakAndPointPanel panel;
-  panel.playback()->setClock([this] { return m_now; });
-  panel.resize(720, 200);
-  panel.show();
-  ASSERT_TRUE(QTest::qWaitForWindowExposed(&panel));
+  show_on_test_clock(panel);
   transcribe_and_wait_for_alignment(panel, take.voice, "A red circle sits in the middle of a grey picture.");
   const auto words = panel.timedWords();
   ASSERT_EQ(words.size(), take.speech.truth.size());
@@ -313,10 +317,7 @@ TEST_F(speak_and_point_test, when_the_transcript_is_done_the_words_are_aligned_t
 TEST_F(speak_and_point_test, words_alignment_doubts_are_flagged_and_space_corrects_just_those) {
   const SpokenTake take = spoken_take(m_dir);
   ui::SpeakAndPointPanel panel;
-  panel.playback()->setClock([this] { return m_now; });
-  panel.resize(720, 200);
-  panel.show();
-  ASSERT_TRUE(QTest::qWaitForWindowExposed(&panel));
+  show_on_test_clock(panel);
   QSignalSpy changed(&panel, &ui::SpeakAndPointPanel::wordsChanged);
   // "middle" was said but not typed: the words either side are flagged.
   transcribe_and_wait_for_alignment(panel, take.voice, "A red circle sits in the of a grey picture.");
