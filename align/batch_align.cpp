@@ -13,6 +13,7 @@
 
 #include "align/alignment_record.h"
 #include "core/atomic_file.h"
+#include "core/line_error.h"
 #include "core/ln_jsonl.h"
 #include "core/words.h"
 
@@ -91,9 +92,8 @@ void fail(Item& item, std::string stage, std::string reason) {
   item.error->reason = std::move(reason);
 }
 
-void align_item(Item& item, const BatchOptions& options, AlignerPool& pool) {
+void align_record(Item& item, const BatchOptions& options, AlignerPool& pool) {
   const fs::path& source = options.inputs[item.input];
-  item.error = BatchError{source.string(), item.line, {}, {}, {}};
   core::Narrative narrative;
   try {
     narrative = core::parse_narrative(item.text);
@@ -105,7 +105,10 @@ void align_item(Item& item, const BatchOptions& options, AlignerPool& pool) {
   fs::path audio = narrative.voice_recording;
   if (audio.is_relative())
     audio = (options.audio_root.empty() ? source.parent_path() : options.audio_root) / audio;
-  if (!fs::exists(audio)) return fail(item, "audio", audio.string() + ": not found");
+  std::error_code ec;
+  if (!fs::exists(audio, ec))
+    return fail(item, "audio",
+                audio.string() + (ec ? ": cannot be looked at: " + ec.message() : ": not found"));
   const auto words = core::caption_words(narrative.caption);
   if (words.empty()) return fail(item, "words", "the caption has no words");
   core::AudioClip clip;
@@ -134,15 +137,28 @@ void align_item(Item& item, const BatchOptions& options, AlignerPool& pool) {
   item.audio_seconds = alignment.duration;
 }
 
+// No exception may leave a pipeline stage: whatever goes wrong with one
+// record is that record's error.
+void align_item(Item& item, const BatchOptions& options, AlignerPool& pool) {
+  item.error = BatchError{options.inputs[item.input].string(), item.line, {}, {}, {}};
+  try {
+    align_record(item, options, pool);
+  } catch (const std::exception& e) {
+    fail(item, "align", e.what());
+  }
+}
+
 void check_outputs(const BatchOptions& options, const std::vector<fs::path>& targets) {
   if (options.inputs.empty()) throw BatchFailure("no inputs: name one or more LN JSONL files");
-  std::set<fs::path> names;
+  std::set<fs::path> names = {kBatchErrorsName};  // the error list's name is taken
   for (const auto& input : options.inputs) {
     if (!fs::is_regular_file(input)) throw BatchFailure(input.string() + ": not found or not a file");
+    if (!std::ifstream(input)) throw BatchFailure(input.string() + ": cannot be read");
     if (!names.insert(input.filename()).second)
-      throw BatchFailure(input.string() +
-                         ": another input has the same name, and the outputs would collide in " +
-                         options.output.string());
+      throw BatchFailure(
+          input.string() +
+          ": another input, or errors.jsonl, has the same name, and the outputs would collide in " +
+          options.output.string());
   }
   for (std::size_t i = 0; i < targets.size(); ++i) {
     if (i < options.inputs.size() && fs::exists(targets[i]) && fs::equivalent(targets[i], options.inputs[i]))
@@ -203,6 +219,7 @@ BatchSummary align_batch(const BatchOptions& options, const BatchObserver& obser
   std::size_t input = 0;
   std::size_t line = 0;
   std::optional<std::ifstream> in;
+  std::string read_failure;  // thrown once the pipeline has stopped
   const auto read = [&](tbb::flow_control& control) -> std::shared_ptr<Item> {
     for (;;) {
       if (!in) {
@@ -211,11 +228,15 @@ BatchSummary align_batch(const BatchOptions& options, const BatchObserver& obser
           return nullptr;
         }
         in.emplace(options.inputs[input]);
-        if (!*in) throw BatchFailure(options.inputs[input].string() + ": cannot be read");
         line = 0;
       }
       std::string text;
       if (!std::getline(*in, text)) {
+        if (in->bad() || !in->eof()) {
+          read_failure = core::file_line(options.inputs[input].string(), line + 1) + ": cannot be read";
+          control.stop();
+          return nullptr;
+        }
         in.reset();
         ++input;
         continue;
@@ -261,6 +282,7 @@ BatchSummary align_batch(const BatchOptions& options, const BatchObserver& obser
                                                                            align) &
             tbb::make_filter<std::shared_ptr<Item>, void>(tbb::filter_mode::serial_in_order, write));
   });
+  if (!read_failure.empty()) throw BatchFailure(read_failure);
   for (auto& file : files) file->commit();
   summary.outputs.assign(targets.begin(), targets.end());
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

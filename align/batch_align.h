@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -68,8 +67,10 @@ struct BatchObserver {
   std::function<void(const BatchError&)> failed;
 };
 
-// A run that cannot start: no inputs, two inputs of the same name, outputs
-// already there without `overwrite`, the model missing. what() says which.
+// A run that cannot start or finish: no inputs, an unreadable one, two
+// inputs of the same name (or one named errors.jsonl), outputs already there
+// without `overwrite`, the model missing, a read error part way through an
+// input (nothing is written then). what() says which.
 class BatchFailure : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };

@@ -1,11 +1,13 @@
 #include "align/forced_aligner.h"
 
 #include <pocketsphinx.h>
+#include <sphinxbase/err.h>
 #include <sphinxbase/fsg_model.h>
 
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -28,7 +30,7 @@ constexpr double kFrameSeconds = 0.01;  // pocketsphinx's frame shift
 cmd_ln_t* make_config(const AlignerOptions& o, const char* beam) {
   return cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", o.model.c_str(), "-dict", o.dictionary.c_str(),
                      "-remove_silence", "no", "-dither", "no", "-beam", beam, "-wbeam", beam, "-pbeam", beam,
-                     "-logfn", "/dev/null", nullptr);
+                     nullptr);
 }
 
 // Exact digital silence (a padded start, a muted gap) stalls the decoder's
@@ -135,13 +137,16 @@ struct ForcedAligner::Impl {
       if (!d.ps)
         throw std::runtime_error("cannot load the pocketsphinx model " + options.model.string() +
                                  " or dictionary " + options.dictionary.string());
+      // A decoder opened later learns the words the other one was taught.
+      for (const auto& [word, entry] : added) ps_add_word(d.ps, word.c_str(), entry.first.c_str(), FALSE);
     }
-    for (const auto& [word, entry] : added)
-      if (char* known = ps_lookup_word(d.ps, word.c_str()); known)
-        ckd_free(known);
-      else
-        ps_add_word(d.ps, word.c_str(), entry.first.c_str(), FALSE);
     return d.ps;
+  }
+  // Teaches every open decoder a word's pronunciation, once.
+  void add_word(const std::string& word, const std::string& phones, const std::string& source) {
+    added.emplace(word, std::pair{phones, source});
+    for (Decoder* d : {&narrow, &wide})
+      if (d->ps) ps_add_word(d->ps, word.c_str(), phones.c_str(), FALSE);
   }
   // Forces words [first, last) through `audio` (16 kHz), which starts
   // `offset` seconds into the recording, and fills in the words found; each
@@ -189,7 +194,10 @@ struct ForcedAligner::Impl {
         const std::string word = base_word(ps_seg_word(seg));
         if (word.empty() || word[0] == '<' || word[0] == '[') continue;  // silence and fillers
         while (next < last && words[next].lookup != word) ++next;
-        if (next == last) break;
+        if (next == last) {
+          ps_seg_free(seg);
+          break;
+        }
         int from = 0, to = 0;
         ps_seg_frames(seg, &from, &to);
         std::int32_t acoustic = 0, language = 0, backoff = 0;
@@ -213,6 +221,10 @@ struct ForcedAligner::Impl {
 };
 
 ForcedAligner::ForcedAligner(AlignerOptions options) : m_impl(std::make_unique<Impl>()) {
+  // pocketsphinx logs through one process-wide file; -logfn would reopen it
+  // with every decoder while others write to it. Silence it once instead.
+  static std::once_flag quiet;
+  std::call_once(quiet, [] { err_set_logfp(nullptr); });
   for (const auto& file : {options.model, options.dictionary})
     if (!std::filesystem::exists(file))
       throw std::runtime_error(file.string() + ": not found (Debian's pocketsphinx-en-us installs it)");
@@ -286,7 +298,7 @@ Alignment ForcedAligner::align(const core::AudioClip& clip, const std::vector<st
     }
     if (phones) {
       w.phones = *phones;
-      m_impl->added.emplace(w.lookup, std::pair{*phones, w.pronounced_by});
+      m_impl->add_word(w.lookup, *phones, w.pronounced_by);
     }
   }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "align/batch_align.h"
+#include "core/line_error.h"
 #include "core/progress.h"
 
 namespace {
@@ -56,8 +57,8 @@ int run(Options& o) {
   };
   observer.failed = [&](const al::BatchError& e) {
     if (!o.quiet)
-      std::cerr << e.source << ":" << e.line << ": kept its old times (" << e.stage << "): " << e.reason
-                << "\n";
+      std::cerr << loctex::core::file_line(e.source, e.line) << ": kept its old times (" << e.stage
+                << "): " << e.reason << "\n";
   };
   const auto s = al::align_batch(o.batch, observer);
   if (progress) progress->finish();

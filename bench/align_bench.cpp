@@ -11,12 +11,12 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "align/forced_aligner.h"
 #include "core/audio_file.h"
+#include "core/words.h"
 
 namespace {
 
@@ -45,9 +45,7 @@ int main(int argc, char** argv) {
   }
   const auto clip = loctex::core::read_audio(wav);
   std::filesystem::remove(wav);
-  std::vector<std::string> words;
-  std::istringstream in(kText);
-  for (std::string w; in >> w;) words.push_back(w);
+  const auto words = loctex::core::caption_words(kText);
 
   loctex::align::ForcedAligner aligner;
   double best = 1e30;

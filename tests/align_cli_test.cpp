@@ -213,6 +213,67 @@ TEST(align_cli_test, runs_are_reproducible_and_refuse_to_overwrite_unless_asked)
       << onto_input.err;
 }
 
+TEST(align_cli_test, several_inputs_take_voices_from_audio_and_keep_their_own_line_numbers) {
+  TempDir dir;
+  const Speech speech = speak(dir, {"there", "are", "42", "dots"}, {0.3, 0.15, 0.2, 0.2});
+  write_wav(dir / "voices" / "dots.wav", speech.clip.samples, kRate);
+  write_text(dir / "voices" / "broken.wav", "RIFF, but not a WAV");
+  fs::create_directories(dir / "a");
+  fs::create_directories(dir / "b");
+  core::Narrative no_voice = core::parse_narrative(record("3", "no voice at all", "x.wav"));
+  no_voice.voice_recording.clear();
+  write_text(dir / "a" / "part.jsonl", record("1", "There are 42 dots", "dots.wav") + "\n\n" +
+                                           record("2", "a broken voice", "broken.wav") + "\n");
+  write_text(dir / "b" / "other.jsonl", core::format_narrative(no_voice) + "\n");
+  const ToolRun r = run("loctex-align",
+                        q(dir / "a" / "part.jsonl") + " " + q(dir / "b" / "other.jsonl") + " --audio " +
+                            q(dir / "voices") + " --out " + q(dir / "out") + " --json",
+                        dir);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(Json::parse(r.out)["aligned"], 1);
+  const auto part = lines_of(read_text(dir / "out" / "part.jsonl"));
+  ASSERT_EQ(part.size(), 2u);  // the blank line is not a record
+  EXPECT_EQ(core::parse_narrative(part[0]).timed_caption.size(), 4u);
+  EXPECT_EQ(lines_of(read_text(dir / "out" / "other.jsonl")).size(), 1u);
+  const auto errors = lines_of(read_text(dir / "out" / "errors.jsonl"));
+  ASSERT_EQ(errors.size(), 2u);
+  const auto broken = Json::parse(errors[0]);
+  EXPECT_EQ(broken["line"], 3);  // numbered in its own file, the blank line counted
+  EXPECT_EQ(broken["stage"], "audio");
+  EXPECT_EQ(broken["reason"].get<std::string>().rfind((dir / "voices" / "broken.wav").string() + ": ", 0), 0u)
+      << broken.dump();
+  const auto missing = Json::parse(errors[1]);
+  EXPECT_EQ(missing["source"], (dir / "b" / "other.jsonl").string());
+  EXPECT_EQ(missing["line"], 1);
+  EXPECT_EQ(missing["reason"], "the record has no voice_recording");
+}
+
+TEST(align_cli_test, inputs_whose_outputs_would_collide_are_refused_before_anything_is_written) {
+  TempDir dir;
+  for (const char* folder : {"a", "b", "c"}) fs::create_directories(dir / folder);
+  write_text(dir / "a" / "errors.jsonl", record("1", "a word", "x.wav") + "\n");
+  write_text(dir / "b" / "same.jsonl", record("1", "a word", "x.wav") + "\n");
+  write_text(dir / "c" / "same.jsonl", record("1", "a word", "x.wav") + "\n");
+  const ToolRun errors_name =
+      run("loctex-align", q(dir / "a" / "errors.jsonl") + " --out " + q(dir / "out"), dir);
+  EXPECT_EQ(errors_name.exit_code, 1);
+  EXPECT_NE(errors_name.err.find("errors.jsonl: another input, or errors.jsonl, has the same name"),
+            std::string::npos)
+      << errors_name.err;
+  const ToolRun same =
+      run("loctex-align",
+          q(dir / "b" / "same.jsonl") + " " + q(dir / "c" / "same.jsonl") + " --out " + q(dir / "out"), dir);
+  EXPECT_EQ(same.exit_code, 1);
+  EXPECT_NE(same.err.find("same.jsonl: another input, or errors.jsonl, has the same name"), std::string::npos)
+      << same.err;
+  EXPECT_FALSE(fs::exists(dir / "out" / "errors.jsonl"));
+  const ToolRun model =
+      run("loctex-align", q(dir / "b" / "same.jsonl") + " --out " + q(dir / "out") + " --model /nonexistent",
+          dir);
+  EXPECT_EQ(model.exit_code, 1);
+  EXPECT_NE(model.err.find("/nonexistent: not found"), std::string::npos) << model.err;
+}
+
 TEST(align_cli_test, help_shows_examples_and_exit_codes_and_bad_usage_exits_2) {
   TempDir dir;
   const ToolRun help = run("loctex-align", "--help", dir);
