@@ -62,23 +62,28 @@ std::vector<TimedUtterance> TapAlignment::timed_words() const {
   while (from < m_words.size()) {
     std::size_t to = from + 1;
     while (to < m_words.size() && !m_taps[to]) ++to;
-    const double begin = m_taps[from] ? *m_taps[from] : 0.0;
+    double begin = m_taps[from] ? *m_taps[from] : 0.0;
     const double end = to < m_words.size() ? *m_taps[to] : m_duration;
+    std::size_t first = from;
+    // A placed word ends where it was found (if before the next word's
+    // start); the words after it share the time from there.
+    if (m_ends[from]) {
+      out[from].start_time = begin;
+      out[from].end_time = std::min(*m_ends[from], end);
+      begin = out[from].end_time;
+      first = from + 1;
+    }
     double total = 0;
-    for (std::size_t i = from; i < to; ++i)
+    for (std::size_t i = first; i < to; ++i)
       total += static_cast<double>(std::max<std::size_t>(1, code_point_count(m_words[i])));
     double done = 0;
-    for (std::size_t i = from; i < to; ++i) {
+    for (std::size_t i = first; i < to; ++i) {
       out[i].start_time = begin + (end - begin) * done / total;
       done += static_cast<double>(std::max<std::size_t>(1, code_point_count(m_words[i])));
       out[i].end_time = i + 1 == to ? end : begin + (end - begin) * done / total;
     }
     from = to;
   }
-  // A placed word ends where it was found, if that is before the next
-  // word's start.
-  for (std::size_t i = 0; i < m_words.size(); ++i)
-    if (m_ends[i] && *m_ends[i] < out[i].end_time) out[i].end_time = *m_ends[i];
   return out;
 }
 

@@ -40,6 +40,7 @@ class TapAlignment {
   void untap(std::size_t index);
 
   std::size_t size() const { return m_words.size(); }
+  double duration() const { return m_duration; }
   std::optional<double> tapped(std::size_t index) const { return m_taps.at(index); }
   // The word after the last tapped one; size() when the last word is tapped.
   std::size_t next() const;

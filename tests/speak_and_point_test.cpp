@@ -345,6 +345,62 @@ TEST_F(speak_and_point_test, words_alignment_doubts_are_flagged_and_space_correc
   EXPECT_NEAR(found, take.speech.truth[5].start, 0.15);
 }
 
+TEST_F(speak_and_point_test, a_word_tapped_before_the_alignment_lands_keeps_its_tap) {
+  const SpokenTake take = spoken_take(m_dir);
+  ui::SpeakAndPointPanel panel;
+  show_on_test_clock(panel);
+  ASSERT_EQ(panel.startTranscribing(take.voice, "A red circle sits in the middle of a grey picture."),
+            QString());
+  QSignalSpy aligned(&panel, &ui::SpeakAndPointPanel::aligned);
+  m_now = 0;
+  ASSERT_TRUE(panel.startTapping());
+  m_now = 0.45;
+  QTest::keyClick(panel.tapAlong(), Qt::Key_Space);  // "A", by hand, before the result is in
+  ASSERT_TRUE(aligned.wait(60000));
+  const auto words = panel.timedWords();
+  EXPECT_DOUBLE_EQ(words[0].start_time, 0.45);
+  EXPECT_FALSE(panel.tapAlong()->flagged()[0]);
+  EXPECT_NEAR(words[1].start_time, take.speech.truth[1].start, 0.15);  // "red", placed
+}
+
+TEST_F(speak_and_point_test, a_word_s_edge_dragged_on_the_timeline_stays_while_the_voice_plays) {
+  const SpokenTake take = spoken_take(m_dir);
+  ui::SpeakAndPointPanel panel;
+  show_on_test_clock(panel);
+  transcribe_and_wait_for_alignment(panel, take.voice, "A red circle sits in the middle of a grey picture.");
+  auto* timeline = panel.tapAlong()->timeline();
+  const double end = panel.timedWords()[1].end_time;  // "red"
+  const QPoint from(static_cast<int>(std::lround(timeline->xAt(end))), timeline->height() / 2);
+  const QPoint to(from.x() + 6, from.y());
+  QTest::mousePress(timeline, Qt::LeftButton, Qt::NoModifier, from);
+  QTest::qWait(100);  // tap-along's timer runs meanwhile, as it does under a hand
+  QTest::mouseMove(timeline, to);
+  QTest::mouseRelease(timeline, Qt::LeftButton, Qt::NoModifier, to);
+  EXPECT_NEAR(panel.timedWords()[1].end_time, timeline->timeAt(to.x()), 0.01);
+  // Backspace takes the drag back: "red" returns to where alignment put it.
+  QTest::keyClick(panel.tapAlong(), Qt::Key_Backspace);
+  EXPECT_DOUBLE_EQ(panel.timedWords()[1].end_time, end);
+}
+
+TEST_F(speak_and_point_test, when_alignment_fails_the_hint_says_why_and_tapping_goes_on_by_hand) {
+  ui::SpeakAndPointPanel panel;
+  show_on_test_clock(panel);
+  ASSERT_EQ(panel.startTranscribing(make_voice(0.2), "far too many words for a fifth of a second"),
+            QString());
+  QSignalSpy aligned(&panel, &ui::SpeakAndPointPanel::aligned);
+  ASSERT_TRUE(panel.startTapping());
+  ASSERT_TRUE(aligned.wait(60000));
+  const QString failure = aligned.at(0).at(0).toString();
+  EXPECT_TRUE(failure.contains("too short for 10 words")) << failure.toStdString();
+  const QString hint = panel.tapAlong()->findChild<QLabel*>()->text();
+  EXPECT_TRUE(hint.startsWith("Automatic alignment failed (" + failure + "): tap along"))
+      << hint.toStdString();
+  EXPECT_TRUE(panel.tapAlong()->flagged().isEmpty());
+  m_now = 0.05;
+  QTest::keyClick(panel.tapAlong(), Qt::Key_Space);
+  EXPECT_EQ(panel.tapAlong()->cursor(), 1);  // word by word, as without alignment
+}
+
 }  // namespace
 
 namespace {

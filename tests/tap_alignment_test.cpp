@@ -57,10 +57,11 @@ TEST(tap_alignment_test, a_placed_word_keeps_its_end_until_it_is_tapped_again) {
   TapAlignment a({"a", "red", "ball"}, 8.0);
   a.place(0, 0.5, 1.0);
   a.place(2, 5.0, 6.0);
-  // "a" ends where it was found; "red", not placed, takes its share of the
-  // time up to "ball" as before.
+  // "a" ends where it was found; "red", not placed, takes the time from
+  // there up to "ball", as loctex-align shares it (align::timed_words).
   auto w = a.timed_words();
   EXPECT_EQ(w[0], (TimedUtterance{"a", 0.5, 1.0}));
+  EXPECT_DOUBLE_EQ(w[1].start_time, 1.0);
   EXPECT_DOUBLE_EQ(w[1].end_time, 5.0);
   EXPECT_EQ(w[2], (TimedUtterance{"ball", 5.0, 6.0}));
   a.tap(2, 5.5);  // the annotator corrects it: the end goes with the old start

@@ -6,7 +6,6 @@
 #include <QStackedWidget>
 #include <QVBoxLayout>
 
-#include <mutex>
 #include <string>
 
 #include "align/forced_aligner.h"
@@ -36,11 +35,6 @@ constexpr std::size_t kWaveformSlices = 2000;
 
 }  // namespace
 
-struct SpeakAndPointPanel::AlignerSlot {
-  std::mutex mutex;
-  std::unique_ptr<align::ForcedAligner> aligner;
-};
-
 SpeakAndPointPanel::SpeakAndPointPanel(QWidget* parent)
     : QWidget(parent),
       m_recorder(new VoiceRecorder(this)),
@@ -51,8 +45,7 @@ SpeakAndPointPanel::SpeakAndPointPanel(QWidget* parent)
       m_transcribing_page(new QWidget),
       m_transcript(new QPlainTextEdit),
       m_position(new QLabel),
-      m_tap(new TapAlong),
-      m_aligner(std::make_shared<AlignerSlot>()) {
+      m_tap(new TapAlong) {
   auto* speaking = new QHBoxLayout(m_speaking_page);
   auto* speak_hint =
       new QLabel(tr("Describe the image aloud while pointing at what you describe. "
@@ -131,33 +124,33 @@ bool SpeakAndPointPanel::startTapping() {
   auto words = core::caption_words(m_transcript->toPlainText().toStdString());
   if (words.empty()) return false;
   m_step = Step::tapping;
+  m_position_timer.stop();  // the transcribing page's clock is hidden now
+  startAligning(words);
   m_tap->begin(std::move(words), m_playback->duration(), m_playback);
+  m_tap->setAligning();
   m_tap->setWaveform(core::peak_envelope(m_playback->clip(), kWaveformSlices));
   m_pages->setCurrentWidget(m_tap);
   m_tap->setFocus();
   m_playback->play(0);
-  startAligning();
   return true;
 }
 
-void SpeakAndPointPanel::startAligning() {
+void SpeakAndPointPanel::startAligning(const std::vector<std::string>& words) {
   // A previous alignment still running finishes first (its result is then
   // dropped): at most one runs, and the aligner is never shared.
   if (m_align_thread.joinable()) m_align_thread.join();
   const int generation = ++m_align_generation;
-  m_tap->setAligning();
-  auto slot = m_aligner;
   auto clip = m_playback->clip();
-  auto words = core::caption_words(m_transcript->toPlainText().toStdString());
   const auto current = [this, generation] {
     return generation == m_align_generation && m_step == Step::tapping;
   };
   run_in_background<align::Alignment>(
       m_align_thread, this,
-      [slot, clip = std::move(clip), words = std::move(words)] {
-        std::lock_guard lock(slot->mutex);
-        if (!slot->aligner) slot->aligner = std::make_unique<align::ForcedAligner>();
-        return slot->aligner->align(clip, words);
+      // The thread is joined before the next starts and before the panel
+      // goes, so m_aligner is never shared and outlives the work.
+      [aligner = &m_aligner, clip = std::move(clip), words] {
+        if (!*aligner) *aligner = std::make_unique<align::ForcedAligner>();
+        return (*aligner)->align(clip, words);
       },
       [this, current](align::Alignment alignment) {
         if (!current()) return;

@@ -22,6 +22,10 @@
 #include "core/narrative.h"
 
 class QLabel;
+
+namespace loctex::align {
+class ForcedAligner;
+}
 class QPlainTextEdit;
 class QStackedWidget;
 
@@ -91,7 +95,7 @@ class SpeakAndPointPanel : public QWidget {
 
  private:
   void showPosition();
-  void startAligning();
+  void startAligning(const std::vector<std::string>& words);
 
   Step m_step = Step::idle;
   std::filesystem::path m_voice;
@@ -107,8 +111,7 @@ class SpeakAndPointPanel : public QWidget {
   QTimer m_position_timer;
   // One aligner, loaded on first use and kept: alignments run one at a time
   // on m_align_thread, and a result for an earlier tapping is dropped.
-  struct AlignerSlot;
-  std::shared_ptr<AlignerSlot> m_aligner;
+  std::unique_ptr<align::ForcedAligner> m_aligner;
   std::thread m_align_thread;
   int m_align_generation = 0;
 };

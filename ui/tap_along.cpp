@@ -25,13 +25,14 @@ TapAlong::TapAlong(QWidget* parent)
   m_timeline->setMinimumHeight(40);
   layout->addWidget(m_timeline);
   m_timer.setInterval(33);
-  connect(&m_timer, &QTimer::timeout, this, &TapAlong::refresh);
+  connect(&m_timer, &QTimer::timeout, this, &TapAlong::follow);
   connect(m_words, &KaraokeCaption::wordClicked, this, &TapAlong::chooseWord);
   connect(m_timeline, &WordTimeline::wordPicked, this, &TapAlong::chooseWord);
   // Dragging a word's edge on the timeline places it there.
   connect(m_timeline, &WordTimeline::spanEdited, this, [this](int index, double start, double end) {
     if (!m_alignment || index < 0 || index >= static_cast<int>(m_alignment->size())) return;
     m_alignment->place(static_cast<std::size_t>(index), start, end);
+    m_taps.push_back(index);  // an edit by hand, as a tap is: Backspace takes it back
     if (index < m_flagged.size()) m_flagged[index] = false;
     refresh();
     Q_EMIT alignmentChanged();
@@ -48,7 +49,6 @@ void TapAlong::begin(std::vector<std::string> words, double duration, AudioPlayb
   m_aligning = Aligning::no;
   m_found.assign(m_alignment->size(), std::nullopt);
   m_flagged.clear();
-  m_duration = duration;
   m_words->setWords(shown);
   m_words->setFlagged({});
   m_timeline->setFlagged({});
@@ -61,6 +61,7 @@ void TapAlong::end() {
   m_timer.stop();
   m_alignment.reset();
   m_playback = nullptr;
+  m_timed.clear();
   m_words->setWords({});
   m_timeline->setWords({}, 0, 1);
   m_timeline->setWaveform({});
@@ -76,14 +77,25 @@ void TapAlong::setAligning() {
 void TapAlong::applyAlignment(const align::Alignment& alignment) {
   if (!m_alignment || alignment.words.size() != m_alignment->size()) return;
   m_aligning = Aligning::done;
-  m_flagged.clear();
+  // Words tapped by hand before the alignment landed keep their taps: they
+  // are tapped again, in order, after the found words are placed.
+  std::vector<std::pair<std::size_t, double>> by_hand;
+  for (const int i : m_taps)
+    if (const auto t = m_alignment->tapped(static_cast<std::size_t>(i))) by_hand.emplace_back(i, *t);
+  const auto is_by_hand = [&](std::size_t i) {
+    return std::any_of(by_hand.begin(), by_hand.end(), [i](const auto& tap) { return tap.first == i; });
+  };
   for (std::size_t i = 0; i < alignment.words.size(); ++i) {
     const auto& w = alignment.words[i];
-    const bool tapped_by_hand = std::find(m_taps.begin(), m_taps.end(), static_cast<int>(i)) != m_taps.end();
-    if (w.aligned) m_found[i] = std::pair{w.start, w.end};
-    if (w.aligned && !tapped_by_hand) m_alignment->place(i, w.start, w.end);
-    m_flagged << (w.needs_check() && !tapped_by_hand);
+    if (!w.aligned) continue;
+    m_found[i] = std::pair{w.start, w.end};
+    if (!is_by_hand(i)) m_alignment->place(i, w.start, w.end);
   }
+  for (const auto& [i, t] : by_hand) m_alignment->tap(i, t);
+  // Flagged: doubtful words, and found words a hand tap put out of order.
+  m_flagged.clear();
+  for (std::size_t i = 0; i < alignment.words.size(); ++i)
+    m_flagged << (!is_by_hand(i) && (alignment.words[i].needs_check() || !m_alignment->tapped(i)));
   m_cursor = nextFlagged(-1);
   refresh();
   Q_EMIT alignmentChanged();
@@ -152,6 +164,17 @@ void TapAlong::keyPressEvent(QKeyEvent* event) {
   }
 }
 
+void TapAlong::follow() {
+  if (!m_playback) return;
+  // The word being heard, by the times so far.
+  const double t = m_playback->position();
+  int heard = -1;
+  for (std::size_t i = 0; i < m_timed.size(); ++i)
+    if (t >= m_timed[i].start_time && t < m_timed[i].end_time) heard = static_cast<int>(i);
+  m_words->setCurrent(heard);
+  m_timeline->setPosition(t);
+}
+
 void TapAlong::refresh() {
   if (!m_alignment) return;
   const auto words = m_alignment->timed_words();
@@ -163,17 +186,10 @@ void TapAlong::refresh() {
   }
   m_words->setUnderlined(tapped);
   m_words->setFlagged(m_flagged);
-  m_timeline->setWords(words, 0, m_duration);
+  m_timeline->setWords(words, 0, m_alignment->duration());
   m_timeline->setFlagged(std::vector<bool>(m_flagged.cbegin(), m_flagged.cend()));
-  // The word being heard, by the times so far.
-  int heard = -1;
-  if (m_playback) {
-    const double t = m_playback->position();
-    for (std::size_t i = 0; i < words.size(); ++i)
-      if (t >= words[i].start_time && t < words[i].end_time) heard = static_cast<int>(i);
-  }
-  m_words->setCurrent(heard);
-  if (m_playback) m_timeline->setPosition(m_playback->position());
+  m_timed = words;
+  follow();
   const QString next =
       m_cursor < static_cast<int>(words.size())
           ? tr("Space when you hear \"%1\"").arg(QString::fromStdString(words[m_cursor].utterance))

@@ -77,7 +77,11 @@ class TapAlong : public QWidget {
   void keyPressEvent(QKeyEvent* event) override;
 
  private:
+  // After a change of times, flags or taps: words, timeline and hint.
   void refresh();
+  // On the timer: the word being heard and the position, nothing else, so
+  // a drag on the timeline is not redrawn under the pointer.
+  void follow();
   // The next flagged word after `index`, or the end.
   int nextFlagged(int index) const;
 
@@ -95,7 +99,7 @@ class TapAlong : public QWidget {
   // is taken back.
   std::vector<std::optional<std::pair<double, double>>> m_found;
   QList<bool> m_flagged;
-  double m_duration = 0;
+  std::vector<core::TimedUtterance> m_timed;  // the words' times as last refreshed
 };
 
 }  // namespace loctex::ui
