@@ -4,7 +4,7 @@
 // aligner per worker thread), and written back as LN JSONL with the new
 // timed_caption and a per-word confidence (align/alignment_record.h).
 //
-// Every input line reaches the output, in order: a record that cannot be
+// Every record line reaches the output, in order (blank lines are dropped): a record that cannot be
 // aligned (missing, unreadable, empty or too short audio, no words, a line
 // that is not a narrative) is copied as it was and reported, with its file,
 // line and reason, to the observer and errors.jsonl. Outputs appear

@@ -31,7 +31,9 @@ record with a new timed_caption (one utterance per word) and a
 "loctex_alignment" field: per word a confidence from 0 to 1 and the doubts
 behind it, and the spans of voice no typed word covers. Records that cannot
 be aligned are copied as they were and listed in errors.jsonl with their
-file, line and reason. docs/alignment.md describes it all.
+file, line and reason. An absolute voice_recording ignores --audio. Each
+thread loads its own model (about 54 MB). Run again into the same --out
+with --overwrite. docs/alignment.md describes it all.
 
 Exit codes:
   0  every record aligned

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Gives each narrative of an LN JSONL file a voice: its caption spoken by
-espeak-ng into VOICES/IMAGE_ID-ANNOTATOR.wav, named in voice_recording
+espeak-ng into VOICES/DATASET-IMAGE_ID-ANNOTATOR.wav, named in voice_recording
 (relative to the output file's folder). The demo aligns these voices with
 loctex-align; the words' true times are espeak-ng's, not the annotator's.
 
@@ -26,11 +26,20 @@ def main():
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
-            record = json.loads(line)
-            name = os.path.join(args.voices, f"{record['image_id']}-{record['annotator_id']}.wav")
+            try:
+                record = json.loads(line)
+                # dataset_id too: image ids repeat across datasets.
+                name = os.path.join(
+                    args.voices, f"{record['dataset_id']}-{record['image_id']}-{record['annotator_id']}.wav")
+                caption = record["caption"]
+            except (ValueError, KeyError) as e:
+                sys.exit(f"{args.input}:{number}: not a narrative: {e}")
             # Python's subprocess passes the caption as one argument: no shell quoting.
-            result = subprocess.run(["espeak-ng", "-s", "150", "-w", os.path.join(root, name), record["caption"]],
-                                    capture_output=True, text=True)
+            try:
+                result = subprocess.run(["espeak-ng", "-s", "150", "-w", os.path.join(root, name), caption],
+                                        capture_output=True, text=True)
+            except FileNotFoundError:
+                sys.exit("espeak-ng is not installed (scripts/setup.sh installs it)")
             if result.returncode != 0:
                 sys.exit(f"{args.input}:{number}: espeak-ng failed: {result.stderr.strip()}")
             record["voice_recording"] = name

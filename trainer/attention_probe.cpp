@@ -100,7 +100,7 @@ AttentionProbe::AttentionProbe(const DataConfig& data, const core::Vocabulary& v
   for (const auto& key : m_keys) {
     const auto text = found.find(key);
     if (text == found.end())  // the loader read it from these shards a moment ago
-      throw std::runtime_error("sample " + key + ": no KEY.json in the val shards of " +
+      throw std::runtime_error("sample " + key + ": no KEY.json in the " + split + " shards of " +
                                data.shards.string());
     m_texts.push_back(text->second);
   }

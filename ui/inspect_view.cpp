@@ -255,12 +255,18 @@ void InspectView::showSample(int index) {
 void InspectView::showWord(int row) {
   if (!m_inspection || m_sample < 0 || row < 0 || row >= m_words->rowCount()) return;
   m_word = m_words->item(row, 0)->data(Qt::UserRole).toInt();
-  const auto png = trainer::render_attention_row(m_inspection->samples[static_cast<std::size_t>(m_sample)],
-                                                 static_cast<std::size_t>(m_word), tile_style());
-  QPixmap pixmap;
-  pixmap.loadFromData(png.data(), static_cast<uint>(png.size()), "PNG");
-  m_picture->setPixmap(pixmap);
-  m_export->setEnabled(true);
+  // An exception must not leave a slot: it would end the app.
+  try {
+    const auto png = trainer::render_attention_row(m_inspection->samples[static_cast<std::size_t>(m_sample)],
+                                                   static_cast<std::size_t>(m_word), tile_style());
+    QPixmap pixmap;
+    pixmap.loadFromData(png.data(), static_cast<uint>(png.size()), "PNG");
+    m_picture->setPixmap(pixmap);
+    m_export->setEnabled(true);
+  } catch (const std::exception& e) {
+    m_picture->setText(tr("Cannot draw this word: %1").arg(QString::fromStdString(e.what())));
+    m_export->setEnabled(false);
+  }
 }
 
 bool InspectView::exportPng(const QString& path) {

@@ -1,6 +1,7 @@
 #pragma once
-// Re-trace's caption: the words wrapped to the width, the one to point at
-// now highlighted, those already said dimmed.
+// A caption word by word (Re-trace's and tap-along's): the words wrapped to
+// the width, the current one highlighted, those before it dimmed, tapped
+// ones underlined, doubtful ones on amber.
 
 #include <QList>
 #include <QRect>

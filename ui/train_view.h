@@ -60,7 +60,7 @@ class TrainView : public QWidget {
   void togglePause();
   void stop();
   // Builds a data set of the project's done and accepted narratives with the
-  // builder's defaults (10% validation), its progress shown; the data set
+  // builder's defaults but 10% validation, its progress shown; the data set
   // field then names it.
   void buildFromProject();
 
