@@ -41,6 +41,7 @@ struct AlignerOptions {
 inline constexpr const char* kDoubtUnaligned = "unaligned";  // skipped or cannot be pronounced
 inline constexpr const char* kDoubtSilent = "silent";        // mostly over silence
 inline constexpr const char* kDoubtTooLong = "too_long";     // far longer than its sounds take
+inline constexpr const char* kDoubtTooShort = "too_short";   // the decoder's shortest span: pressed in
 inline constexpr const char* kDoubtBesideUntyped = "beside_untyped_speech";  // next to voice no word covers
 // Words below this confidence are shown to the annotator to check.
 inline constexpr double kLowConfidence = 0.5;
@@ -54,11 +55,14 @@ struct AlignedWord {
   std::string pronounced_by;
   std::string phones;    // the pronunciation forced, CMU phones ("R EH D")
   bool aligned = false;  // false: skipped by the decoder, or no pronunciation
-  double start = 0;      // seconds, when aligned
+  // Seconds, when aligned: where the decoder put it, each edge then fitted
+  // to where the voice starts or stops (docs/alignment.md).
+  double start = 0;
   double end = 0;
-  // Mean acoustic log-likelihood per 10 ms frame (natural log), when aligned:
-  // low for a word the voice does not match.
-  double frame_score = 0;
+  // The 10 ms frames the decoder gave it, before its edges were fitted to
+  // the voice: three a phone is the least it can give, the mark of a word
+  // pressed in where it was not said.
+  int decoded_frames = 0;
   double voiced = 0;  // share of its 10 ms frames that hold voice (align/voice_activity.h)
   // 0 (unaligned) to 1: how far the alignment can be trusted, from the
   // checks named in `doubts` (docs/alignment.md gives the rule).

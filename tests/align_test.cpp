@@ -14,6 +14,7 @@ cst_voice* register_cmu_us_slt(const char* voxdir);
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,57 +89,103 @@ std::vector<std::int16_t> say_flite(const TempDir&, const std::string& word) {
   return loctex::testing::trimmed(align::resample(samples, rate, kRate));
 }
 
-// Several descriptions, each said by espeak-ng and by flite, with pauses of
-// 0.05 to 0.8 s: the figures docs/alignment.md reports. Over both voices the
-// mean is within the test goal; a word placed far off (measured: espeak-ng's
-// "at" put in the tail of "square") is flagged for checking, because its
-// voice is left uncovered.
-TEST(align_test, descriptions_by_two_voices_align_within_the_goal_and_gross_errors_are_flagged) {
+const std::vector<std::vector<std::string>> kDescriptions = {
+    {"in", "this", "picture", "we", "can", "see", "a", "dog", "on", "the", "grass"},
+    {"there", "is", "a", "small", "blue", "square", "at", "the", "top", "left", "corner"},
+    {"on", "the", "right", "side", "a", "woman", "is", "holding", "an", "umbrella"},
+    {"behind", "them", "there", "are", "trees", "and", "a", "cloudy", "sky"}};
+
+struct SetErrors {
+  double sum = 0;  // seconds, over every start and end
+  int boundaries = 0;
+  double worst = 0;
+  int far_off = 0;        // words with an edge over 250 ms off
+  int far_unflagged = 0;  // of those, words not marked for checking
+  double mean() const { return sum / std::max(1, boundaries); }
+};
+
+// Aligns each of kDescriptions, said by `sayer` with pauses of 0.05 to
+// 0.8 s, over a noise floor `noise_dbfs` below full scale if given.
+SetErrors align_descriptions(align::ForcedAligner& aligner, const loctex::testing::Sayer& sayer,
+                             std::optional<double> noise_dbfs = std::nullopt) {
   TempDir dir;
-  const std::vector<std::vector<std::string>> sentences = {
-      {"in", "this", "picture", "we", "can", "see", "a", "dog", "on", "the", "grass"},
-      {"there", "is", "a", "small", "blue", "square", "at", "the", "top", "left", "corner"},
-      {"on", "the", "right", "side", "a", "woman", "is", "holding", "an", "umbrella"},
-      {"behind", "them", "there", "are", "trees", "and", "a", "cloudy", "sky"}};
-  const std::vector<std::pair<std::string, loctex::testing::Sayer>> voices = {
-      {"espeak-ng", loctex::testing::say}, {"flite", say_flite}};
-  align::ForcedAligner aligner;
-  double sum = 0, worst = 0;
-  int boundaries = 0, far_off = 0;
-  for (const auto& [name, sayer] : voices) {
-    double voice_sum = 0;
-    int voice_boundaries = 0;
-    for (std::size_t s = 0; s < sentences.size(); ++s) {
-      std::vector<double> gaps;
-      for (std::size_t i = 0; i < sentences[s].size(); ++i)
-        gaps.push_back(0.05 + 0.15 * static_cast<double>((i * 7 + s * 3) % 6));
-      const Speech speech = speak(dir, sentences[s], gaps, sayer);
-      const auto a = aligner.align(speech.clip, sentences[s]);
-      for (std::size_t i = 0; i < a.words.size(); ++i) {
-        const auto& w = a.words[i];
-        ASSERT_TRUE(w.aligned) << name << ": " << w.text;
-        const double error =
-            std::max(std::abs(w.start - speech.truth[i].start), std::abs(w.end - speech.truth[i].end));
-        voice_sum += std::abs(w.start - speech.truth[i].start) + std::abs(w.end - speech.truth[i].end);
-        voice_boundaries += 2;
-        worst = std::max(worst, error);
-        if (error > 0.250) {
-          ++far_off;
-          EXPECT_TRUE(w.needs_check())
-              << name << ": \"" << w.text << "\" is " << error << " s off, unflagged";
-        }
+  SetErrors e;
+  for (std::size_t s = 0; s < kDescriptions.size(); ++s) {
+    std::vector<double> gaps;
+    for (std::size_t i = 0; i < kDescriptions[s].size(); ++i)
+      gaps.push_back(0.05 + 0.15 * static_cast<double>((i * 7 + s * 3) % 6));
+    Speech speech = speak(dir, kDescriptions[s], gaps, sayer);
+    if (noise_dbfs) speech = loctex::testing::over_noise(std::move(speech), *noise_dbfs);
+    const auto a = aligner.align(speech.clip, kDescriptions[s]);
+    for (std::size_t i = 0; i < a.words.size(); ++i) {
+      const auto& w = a.words[i];
+      EXPECT_TRUE(w.aligned) << w.text;
+      if (!w.aligned) continue;
+      const double start = std::abs(w.start - speech.truth[i].start);
+      const double end = std::abs(w.end - speech.truth[i].end);
+      e.sum += start + end;
+      e.boundaries += 2;
+      e.worst = std::max({e.worst, start, end});
+      if (std::max(start, end) > 0.250) {
+        ++e.far_off;
+        if (!w.needs_check()) ++e.far_unflagged;
       }
     }
-    std::printf("%s: mean boundary error %.1f ms over %d boundaries\n", name.c_str(),
-                voice_sum / voice_boundaries * 1000, voice_boundaries);
-    sum += voice_sum;
-    boundaries += voice_boundaries;
   }
-  std::printf(
-      "both voices: mean boundary error %.1f ms, max %.1f ms over %d boundaries, %d words over 250 ms\n",
-      sum / boundaries * 1000, worst * 1000, boundaries, far_off);
-  EXPECT_LT(sum / boundaries, 0.050);
-  EXPECT_LE(far_off, 1);
+  return e;
+}
+
+// Several descriptions, each said by espeak-ng and by flite: the figures
+// docs/alignment.md reports. The mean is within the 30 ms goal; a word
+// placed far off (measured: espeak-ng's "at" put in the tail of "square")
+// is flagged for checking, because its voice is left uncovered.
+TEST(align_test, descriptions_by_two_voices_align_within_the_goal_and_gross_errors_are_flagged) {
+  align::ForcedAligner aligner;
+  SetErrors both;
+  for (const auto& [name, sayer] : std::vector<std::pair<std::string, loctex::testing::Sayer>>{
+           {"espeak-ng", loctex::testing::say}, {"flite", say_flite}}) {
+    const SetErrors e = align_descriptions(aligner, sayer);
+    std::printf("%s: mean boundary error %.1f ms, max %.1f ms over %d boundaries\n", name.c_str(),
+                e.mean() * 1000, e.worst * 1000, e.boundaries);
+    both.sum += e.sum;
+    both.boundaries += e.boundaries;
+    both.far_off += e.far_off;
+    both.far_unflagged += e.far_unflagged;
+  }
+  std::printf("both voices: mean boundary error %.1f ms over %d boundaries, %d words over 250 ms\n",
+              both.mean() * 1000, both.boundaries, both.far_off);
+  EXPECT_LT(both.mean(), 0.030);
+  EXPECT_LE(both.far_off, 1);
+  EXPECT_EQ(both.far_unflagged, 0);
+}
+
+// Real recordings never hold digital silence: over a quiet room's noise
+// floor (60 and 50 dB below full scale) the descriptions align as well, and
+// a typed word never said is still flagged, whether the decoder skips it or
+// presses it into its neighbour's last frames.
+TEST(align_test, over_a_noise_floor_descriptions_align_and_a_word_never_said_is_flagged) {
+  align::ForcedAligner aligner;
+  for (const double noise : {-60.0, -50.0}) {
+    const SetErrors e = align_descriptions(aligner, say_flite, noise);
+    const SetErrors espeak = align_descriptions(aligner, loctex::testing::say, noise);
+    std::printf(
+        "noise floor %g dBFS: mean boundary error %.1f ms (flite), %.1f ms (espeak-ng), max %.1f ms\n", noise,
+        e.mean() * 1000, espeak.mean() * 1000, std::max(e.worst, espeak.worst) * 1000);
+    EXPECT_LT((e.sum + espeak.sum) / (e.boundaries + espeak.boundaries), 0.030) << noise;
+    EXPECT_EQ(e.far_unflagged + espeak.far_unflagged, 0) << noise;
+
+    TempDir dir;
+    const Speech speech = loctex::testing::over_noise(speak(dir, kWords, kGaps), noise);
+    auto typed = kWords;
+    typed.insert(typed.begin() + 2, "big");  // never said
+    const auto a = aligner.align(speech.clip, typed);
+    EXPECT_TRUE(a.words[2].needs_check()) << noise;
+    for (const std::size_t i : {std::size_t{1}, std::size_t{3}}) {  // "red" and "circle"
+      const auto& truth = speech.truth[i == 1 ? 1 : 2];
+      EXPECT_LT(std::abs(a.words[i].start - truth.start), 0.150) << noise << " " << a.words[i].text;
+      EXPECT_LT(std::abs(a.words[i].end - truth.end), 0.150) << noise << " " << a.words[i].text;
+    }
+  }
 }
 
 TEST(align_test, a_48_khz_recording_aligns_the_same) {

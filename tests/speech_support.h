@@ -4,9 +4,11 @@
 // silences, so every word's true start and end are known to the sample.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -47,6 +49,18 @@ inline std::vector<std::int16_t> say(const TempDir& dir, const std::string& word
   if (std::system(command.c_str()) != 0) throw std::runtime_error("espeak-ng failed: " + command);
   const auto clip = loctex::core::read_audio(wav);
   return trimmed(loctex::align::resample(clip.samples, clip.sample_rate, kRate));
+}
+
+// `speech` over a room's noise floor: white noise `dbfs` below full scale
+// (RMS), drawn from a fixed seed so every run hears the same room. Real
+// recordings never hold digital silence, and the aligner's silence model
+// behaves differently over it.
+inline Speech over_noise(Speech speech, double dbfs) {
+  std::mt19937 random(7);
+  std::normal_distribution<double> noise(0, 32768.0 * std::pow(10.0, dbfs / 20));
+  for (auto& s : speech.clip.samples)
+    s = static_cast<std::int16_t>(std::clamp(std::round(s + noise(random)), -32768.0, 32767.0));
+  return speech;
 }
 
 // A speaker: one word in, its 16 kHz samples out, silence trimmed.
