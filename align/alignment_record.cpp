@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/word_edits.h"
 #include "core/words.h"
 
 namespace loctex::align {
@@ -48,6 +49,44 @@ nlohmann::ordered_json alignment_json(const Alignment& alignment) {
 void apply_alignment(core::Narrative& narrative, const Alignment& alignment) {
   narrative.timed_caption = timed_words(alignment);
   narrative.extra[kAlignmentField] = alignment_json(alignment);
+}
+
+namespace {
+constexpr const char* kCorrected = "corrected";
+}
+
+void mark_corrected(nlohmann::ordered_json& record, std::size_t index) {
+  if (!record.is_object() || !record.contains("words")) return;
+  auto& words = record["words"];
+  if (!words.is_array() || index >= words.size() || !words[index].is_object()) return;
+  words[index][kCorrected] = true;
+}
+
+void mark_corrected(core::Narrative& narrative, std::size_t index) {
+  if (narrative.extra.contains(kAlignmentField)) mark_corrected(narrative.extra[kAlignmentField], index);
+}
+
+std::vector<bool> words_to_check(const core::Narrative& narrative) {
+  const auto record = narrative.extra.find(kAlignmentField);
+  if (record == narrative.extra.end() || !record->is_object()) return {};
+  const auto words = record->find("words");
+  if (words == record->end() || !words->is_array() ||
+      words->size() != core::word_level(narrative.timed_caption).size())
+    return {};
+  std::vector<bool> check;
+  check.reserve(words->size());
+  for (const auto& w : *words) {
+    if (!w.is_object()) {
+      check.push_back(false);
+      continue;
+    }
+    const auto corrected = w.find(kCorrected);
+    const auto confidence = w.find("confidence");
+    const bool doubtful =
+        confidence != w.end() && confidence->is_number() && confidence->get<double>() < kLowConfidence;
+    check.push_back(doubtful && !(corrected != w.end() && corrected->is_boolean() && corrected->get<bool>()));
+  }
+  return check;
 }
 
 }  // namespace loctex::align

@@ -18,6 +18,7 @@ cst_voice* register_cmu_us_slt(const char* voxdir);
 #include <string>
 #include <vector>
 
+#include "align/alignment_record.h"
 #include "align/pronunciation.h"
 #include "align/resample.h"
 #include "core/audio_file.h"
@@ -382,6 +383,42 @@ TEST(align_test, typed_words_are_looked_up_without_case_or_punctuation) {
   EXPECT_EQ(align::ForcedAligner::lookup_form("Circle,"), "circle");
   EXPECT_EQ(align::ForcedAligner::lookup_form("\"dog's\""), "dog's");
   EXPECT_EQ(align::ForcedAligner::lookup_form("..."), "");
+}
+
+// The record stored with a narrative says which words still need a look:
+// doubtful and not corrected by hand. A record from elsewhere is read, never
+// trusted: wrong types or a word count that does not match give no flags.
+TEST(align_test, the_stored_record_tells_which_words_need_checking_until_they_are_corrected) {
+  align::Alignment a;
+  a.duration = 2;
+  for (const auto& [text, confidence] :
+       std::vector<std::pair<std::string, double>>{{"a", 1.0}, {"red", 0.4}, {"circle", 0.0}}) {
+    align::AlignedWord w;
+    w.text = text;
+    w.aligned = confidence > 0;
+    w.start = w.end = 0.5;
+    w.confidence = confidence;
+    a.words.push_back(w);
+  }
+  core::Narrative n;
+  n.caption = "a red circle";
+  align::apply_alignment(n, a);
+  EXPECT_EQ(align::words_to_check(n), (std::vector<bool>{false, true, true}));
+  align::mark_corrected(n, 1);
+  align::mark_corrected(n, 7);  // no such word: nothing
+  EXPECT_EQ(n.extra[align::kAlignmentField]["words"][1]["corrected"], true);
+  EXPECT_EQ(align::words_to_check(n), (std::vector<bool>{false, false, true}));
+
+  auto odd = n;
+  odd.extra[align::kAlignmentField]["words"][2]["confidence"] = "low";
+  odd.extra[align::kAlignmentField]["words"][0]["corrected"] = "yes";
+  EXPECT_EQ(align::words_to_check(odd), (std::vector<bool>{false, false, false}));
+  odd.timed_caption.pop_back();  // the caption's words changed elsewhere
+  EXPECT_TRUE(align::words_to_check(odd).empty());
+  odd.extra[align::kAlignmentField] = "not a record";
+  align::mark_corrected(odd, 0);
+  EXPECT_TRUE(align::words_to_check(odd).empty());
+  EXPECT_TRUE(align::words_to_check(core::Narrative{}).empty());
 }
 
 TEST(align_test, bad_input_is_refused_with_the_reason) {

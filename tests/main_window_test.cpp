@@ -42,6 +42,7 @@
 #include "core/recording_journal.h"
 #include "core/synthetic.h"
 #include "qt_test_support.h"
+#include "speech_support.h"
 #include "test_support.h"
 #include "ui/audio_playback.h"
 #include "ui/caption_typing.h"
@@ -366,6 +367,65 @@ TEST_F(main_window_test, speak_and_point_records_voice_and_trace_then_transcript
   EXPECT_EQ(w.review()->words()->current(), 2);  // "circle", from 0.625 s
   w.action("play")->trigger();
   EXPECT_FALSE(w.review()->voice()->isPlaying());
+}
+
+// What alignment found is stored with the narrative ("loctex_alignment"),
+// the words the annotator tapped marked corrected; review shows the voice's
+// waveform under the words and the doubts still open, amber, until a
+// re-time settles them.
+TEST_F(main_window_test, speak_and_point_stores_the_alignment_and_review_shows_its_doubts_over_the_waveform) {
+  ui::MainWindow w;
+  ASSERT_NO_FATAL_FAILURE(start_speaking(w, 0, {1000, 650}));
+  const auto speech = loctex::testing::speak(
+      m_dir, {"a", "red", "circle", "sits", "in", "the", "middle", "of", "a", "grey", "picture"},
+      {0.4, 0.15, 0.1, 0.3, 0.12, 0.1, 0.2, 0.1, 0.15, 0.1, 0.25});
+  m_microphone->say(speech.clip.samples);
+  for (int i = 0; i < 5; ++i) move_to(w, 0.3 + 0.1 * i, 0.5, 0.5 * (i + 1));
+  m_now = speech.clip.duration();
+  w.action("stop-recording")->trigger();  // speaking ends
+  // "middle" said but not typed: "the" and "of" beside it are in doubt.
+  QTest::keyClicks(w.speakAndPoint()->transcriptEdit(), "A red circle sits in the of a grey picture.");
+  QSignalSpy aligned(w.speakAndPoint(), &ui::SpeakAndPointPanel::aligned);
+  w.action("stop-recording")->trigger();  // typing ends: alignment runs
+  ASSERT_TRUE(aligned.wait(60000));
+  ASSERT_EQ(aligned.at(0).at(0).toString(), QString());
+  auto* tap = w.speakAndPoint()->tapAlong();
+  ASSERT_EQ(tap->cursor(), 5);  // "the", flagged
+  w.speakAndPoint()->playback()->play(speech.truth[5].start);
+  QTest::keyClick(tap, Qt::Key_Space);  // "the", by hand, where it is heard
+  w.action("stop-recording")->trigger();
+  ASSERT_FALSE(w.session()->isRecording());
+
+  auto store = core::ProjectStore::open(project().toStdString());
+  const auto id = store.list_narratives().at(0).id;
+  const auto n = store.load_narrative(id);
+  ASSERT_TRUE(n.extra.contains("loctex_alignment"));
+  const auto& record = n.extra["loctex_alignment"];
+  ASSERT_EQ(record["words"].size(), 10u);
+  EXPECT_EQ(record["words"][5].value("corrected", false), true);  // "the", tapped
+  EXPECT_FALSE(record["words"][6].contains("corrected"));
+  EXPECT_LT(record["words"][6]["confidence"].get<double>(), 0.5);  // "of", still in doubt
+  EXPECT_EQ(record["words"][0]["confidence"].get<double>(), 1.0);
+  ASSERT_EQ(record["untyped_speech"].size(), 1u);  // where "middle" was said
+  EXPECT_NEAR(record["untyped_speech"][0][0].get<double>(), speech.truth[6].start, 0.05);
+  EXPECT_NEAR(n.timed_caption[1].start_time, speech.truth[1].start, 0.05);  // "red", as found
+
+  // Review: the waveform of the voice under the words, "of" amber.
+  ASSERT_EQ(w.review()->narrativeId(), id);
+  auto* timeline = w.review()->timeline();
+  EXPECT_EQ(timeline->waveform().size(), ui::WordTimeline::kWaveformSlices);
+  EXPECT_GT(*std::max_element(timeline->waveform().begin(), timeline->waveform().end()), 0.3f);
+  std::vector<bool> expected(10, false);
+  expected[6] = true;
+  EXPECT_EQ(timeline->flagged(), expected);
+  EXPECT_TRUE(w.review()->words()->flagged(6));
+  EXPECT_FALSE(w.review()->words()->flagged(5));
+  EXPECT_TRUE(loctex::testing::save_screenshot(w, "main_window_review_alignment_doubts"));
+  // Re-timing "of" settles it: stored as corrected, no longer amber.
+  w.review()->setWordSpan(6, speech.truth[7].start, speech.truth[7].end);
+  EXPECT_EQ(store.load_narrative(id).extra["loctex_alignment"]["words"][6].value("corrected", false), true);
+  EXPECT_EQ(w.review()->timeline()->flagged(), std::vector<bool>(10, false));
+  EXPECT_FALSE(w.review()->words()->flagged(6));
 }
 
 TEST_F(main_window_test, without_a_microphone_speak_and_point_says_so_and_keeps_nothing) {

@@ -21,6 +21,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <future>
+#include <mutex>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "core/audio_file.h"
@@ -28,6 +32,7 @@
 #include "speech_support.h"
 #include "test_support.h"
 #include "ui/audio_playback.h"
+#include "ui/background_aligner.h"
 #include "ui/karaoke_caption.h"
 #include "ui/level_meter.h"
 #include "ui/microphone.h"
@@ -337,12 +342,20 @@ TEST_F(speak_and_point_test, words_alignment_doubts_are_flagged_and_space_correc
   EXPECT_DOUBLE_EQ(panel.timedWords()[5].start_time, 2.8);
   EXPECT_FALSE(tap->flagged()[5]);
   EXPECT_EQ(tap->cursor(), 6);
+  // The record to store says so: "the" corrected by hand, "of" in doubt.
+  auto record = panel.alignmentRecord();
+  ASSERT_TRUE(record.has_value());
+  ASSERT_EQ((*record)["words"].size(), 10u);
+  EXPECT_EQ((*record)["words"][5].value("corrected", false), true);
+  EXPECT_FALSE((*record)["words"][6].contains("corrected"));
+  EXPECT_EQ((*record)["words"][6]["doubts"], nlohmann::ordered_json::array({align::kDoubtBesideUntyped}));
   // Backspace puts "the" back where alignment found it, flagged again.
   QTest::keyClick(tap, Qt::Key_Backspace);
   EXPECT_EQ(tap->cursor(), 5);
   EXPECT_TRUE(tap->flagged()[5]);
   EXPECT_DOUBLE_EQ(panel.timedWords()[5].start_time, found);
   EXPECT_NEAR(found, take.speech.truth[5].start, 0.15);
+  EXPECT_FALSE((*panel.alignmentRecord())["words"][5].contains("corrected"));
 }
 
 TEST_F(speak_and_point_test, a_word_tapped_before_the_alignment_lands_keeps_its_tap) {
@@ -380,6 +393,73 @@ TEST_F(speak_and_point_test, a_word_s_edge_dragged_on_the_timeline_stays_while_t
   // Backspace takes the drag back: "red" returns to where alignment put it.
   QTest::keyClick(panel.tapAlong(), Qt::Key_Backspace);
   EXPECT_DOUBLE_EQ(panel.timedWords()[1].end_time, end);
+}
+
+// The alignment thread: a request made while another runs returns at once
+// (were it to wait, this test would hang on the held alignment), replaces
+// a request still waiting, and results come back numbered, failures with
+// the aligner's message.
+TEST_F(speak_and_point_test,
+       the_background_aligner_never_keeps_the_caller_waiting_and_runs_the_latest_request) {
+  std::mutex mutex;
+  std::vector<std::string> ran;
+  std::promise<void> first_running, release_first;
+  auto released = release_first.get_future().share();
+  ui::BackgroundAligner aligner([&](const core::AudioClip&, const std::vector<std::string>& words) {
+    {
+      const std::lock_guard lock(mutex);
+      ran.push_back(words.front());
+    }
+    if (words.front() == "first") {
+      first_running.set_value();
+      released.wait();
+    }
+    if (words.front() == "unsayable") throw std::invalid_argument("cannot align " + words.front());
+    align::Alignment a;
+    a.words.resize(words.size());
+    a.words[0].text = words.front();
+    return a;
+  });
+  std::vector<std::pair<int, std::string>> results;
+  std::vector<std::pair<int, QString>> failures;
+  QObject::connect(&aligner, &ui::BackgroundAligner::aligned,
+                   [&](int n, const align::Alignment& a) { results.emplace_back(n, a.words[0].text); });
+  QObject::connect(&aligner, &ui::BackgroundAligner::failed,
+                   [&](int n, const QString& message) { failures.emplace_back(n, message); });
+  const core::AudioClip clip;
+  EXPECT_EQ(aligner.request(clip, {"first"}), 1);
+  first_running.get_future().wait();
+  EXPECT_EQ(aligner.request(clip, {"second"}), 2);     // waits its turn...
+  EXPECT_EQ(aligner.request(clip, {"unsayable"}), 3);  // ...and is replaced
+  release_first.set_value();
+  ASSERT_TRUE(QTest::qWaitFor([&] { return results.size() + failures.size() == 2; }, 10000));
+  EXPECT_EQ(results, (std::vector<std::pair<int, std::string>>{{1, "first"}}));
+  EXPECT_EQ(failures, (std::vector<std::pair<int, QString>>{{3, "cannot align unsayable"}}));
+  // A request dropped before its turn never runs.
+  std::promise<void> second_running, release_second;
+  auto second_released = release_second.get_future().share();
+  ui::BackgroundAligner held([&](const core::AudioClip&, const std::vector<std::string>& words) {
+    {
+      const std::lock_guard lock(mutex);
+      ran.push_back(words.front());
+    }
+    if (words.front() == "held") {
+      second_running.set_value();
+      second_released.wait();
+    }
+    return align::Alignment{};
+  });
+  int delivered = 0;
+  QObject::connect(&held, &ui::BackgroundAligner::aligned,
+                   [&](int, const align::Alignment&) { ++delivered; });
+  held.request(clip, {"held"});
+  second_running.get_future().wait();
+  held.request(clip, {"dropped"});
+  held.dropWaiting();
+  release_second.set_value();
+  ASSERT_TRUE(QTest::qWaitFor([&] { return delivered == 1; }, 10000));
+  const std::lock_guard lock(mutex);
+  EXPECT_EQ(ran, (std::vector<std::string>{"first", "unsayable", "held"}));
 }
 
 TEST_F(speak_and_point_test, when_alignment_fails_the_hint_says_why_and_tapping_goes_on_by_hand) {

@@ -34,6 +34,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "align/alignment_record.h"
 #include "core/audio_file.h"
 #include "core/recording_journal.h"
 #include "core/words.h"
@@ -916,9 +917,11 @@ void MainWindow::stopRecording() {
   if (spoken && m_speak->step() != SpeakAndPointPanel::Step::tapping) return stepSpeakAndPoint();
   QString caption;
   std::vector<core::TimedUtterance> words;
+  auto extra = nlohmann::ordered_json::object();
   if (spoken) {
     caption = m_speak->transcript();
     words = m_speak->timedWords();
+    if (auto record = m_speak->alignmentRecord()) extra[align::kAlignmentField] = std::move(*record);
   } else if (m_schedule) {
     words = m_schedule->timed_words();
     caption = QString::fromStdString(core::join_utterances(words));
@@ -927,7 +930,7 @@ void MainWindow::stopRecording() {
     words = m_caption->caption().words();
   }
   try {
-    const auto id = m_session->finish(caption, words);
+    const auto id = m_session->finish(caption, words, core::NarrativeStatus::draft, extra);
     statusBar()->showMessage(tr("Saved narrative %1").arg(id), 5000);
   } catch (const std::exception& e) {
     statusBar()->showMessage(QString::fromStdString(e.what()));

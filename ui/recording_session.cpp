@@ -98,7 +98,7 @@ void RecordingSession::flush() {
 
 std::int64_t RecordingSession::finish(const QString& caption,
                                       const std::vector<core::TimedUtterance>& timed_caption,
-                                      core::NarrativeStatus status) {
+                                      core::NarrativeStatus status, const nlohmann::ordered_json& extra) {
   if (!m_journal) throw std::logic_error("RecordingSession::finish: no recording in progress");
   flush();
   if (!m_unwritten.empty())
@@ -106,6 +106,7 @@ std::int64_t RecordingSession::finish(const QString& caption,
   core::Narrative narrative = m_journal->narrative();
   narrative.caption = caption.toStdString();
   narrative.timed_caption = timed_caption;
+  for (const auto& [field, value] : extra.items()) narrative.extra[field] = value;
   const std::int64_t id = m_journal->finish(narrative, status);
   m_journal.reset();
   m_flush_timer.stop();

@@ -72,9 +72,11 @@ class RecordingSession : public QObject {
   // if it changed) to the journal.
   void flush();
   // Flushes, then stores the narrative (the journal's ids and trace with
-  // this caption and word times) and ends the recording; returns its id.
+  // this caption and word times, and the fields of `extra`, an object, such
+  // as "loctex_alignment") and ends the recording; returns its id.
   std::int64_t finish(const QString& caption, const std::vector<core::TimedUtterance>& timed_caption,
-                      core::NarrativeStatus status = core::NarrativeStatus::draft);
+                      core::NarrativeStatus status = core::NarrativeStatus::draft,
+                      const nlohmann::ordered_json& extra = nlohmann::ordered_json::object());
   // Ends the recording and deletes its journal.
   void discard();
 

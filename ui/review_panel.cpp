@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <utility>
 
+#include "align/alignment_record.h"
+#include "core/audio_file.h"
 #include "core/word_edits.h"
 #include "ui/audio_playback.h"
 #include "ui/karaoke_caption.h"
@@ -48,6 +51,7 @@ ReviewPanel::ReviewPanel(TraceCanvas* canvas, QWidget* parent)
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addLayout(controls);
+  m_word_timeline->setMinimumHeight(40);  // room for the waveform under the words
   layout->addWidget(m_word_timeline);
   layout->addWidget(m_words, 1);
   auto* edits = new QHBoxLayout;
@@ -92,6 +96,11 @@ void ReviewPanel::load(std::int64_t id, core::Narrative narrative, std::optional
   m_focused = -1;
   m_word_edit->clear();
   m_word_timeline->setWords(core::word_level(m_narrative->timed_caption), m_replay->start(), m_replay->end());
+  // Words the aligner doubted and nobody has re-timed since, amber.
+  const auto to_check = align::words_to_check(*m_narrative);
+  m_word_timeline->setFlagged(to_check);
+  m_words->setFlagged(QList<bool>(to_check.begin(), to_check.end()));
+  showWaveform();
   const int index = m_choice->findData(static_cast<qlonglong>(id));
   if (index >= 0) m_choice->setCurrentIndex(index);
   seek(at ? *at : m_replay->start());
@@ -100,7 +109,17 @@ void ReviewPanel::load(std::int64_t id, core::Narrative narrative, std::optional
 QString ReviewPanel::setVoice(const std::filesystem::path& file) {
   if (playing()) togglePlay();
   m_voice->unload();
-  return file.empty() ? QString() : m_voice->load(file);
+  const QString why = file.empty() ? QString() : m_voice->load(file);
+  showWaveform();
+  return why;
+}
+
+void ReviewPanel::showWaveform() {
+  if (m_voice->loaded())
+    m_word_timeline->setWaveform(core::peak_envelope(m_voice->clip(), WordTimeline::kWaveformSlices),
+                                 m_voice->duration());
+  else
+    m_word_timeline->setWaveform({}, 0);
 }
 
 void ReviewPanel::clear() {
@@ -112,6 +131,9 @@ void ReviewPanel::clear() {
   m_id = 0;
   m_canvas->setWordFocus({}, 0, {});
   m_words->setWords({});
+  m_word_timeline->setWords({}, 0, 1);
+  m_word_timeline->setFlagged({});
+  showWaveform();
   m_canvas->setPointer(std::nullopt);
   m_canvas->setTrace(nullptr, 0);
 }
@@ -184,8 +206,9 @@ void ReviewPanel::renameWord(int index, const QString& text) {
 void ReviewPanel::setWordSpan(int index, double start, double end) {
   if (!m_narrative || index < 0) return;
   try {
-    Q_EMIT editRequested(core::set_word_span(*m_narrative, static_cast<std::size_t>(index), start, end),
-                         tr("Re-time word %1").arg(index + 1));
+    auto edited = core::set_word_span(*m_narrative, static_cast<std::size_t>(index), start, end);
+    align::mark_corrected(edited, static_cast<std::size_t>(index));  // timed by hand: no longer in doubt
+    Q_EMIT editRequested(std::move(edited), tr("Re-time word %1").arg(index + 1));
   } catch (const std::exception& e) {
     Q_EMIT editRefused(QString::fromStdString(e.what()));
   }

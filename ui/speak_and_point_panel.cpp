@@ -8,16 +8,16 @@
 
 #include <string>
 
-#include "align/forced_aligner.h"
 #include "core/audio_file.h"
 #include "core/tap_alignment.h"
 #include "core/words.h"
 #include "ui/audio_playback.h"
-#include "ui/background_task.h"
+#include "ui/background_aligner.h"
 #include "ui/level_meter.h"
 #include "ui/microphone.h"
 #include "ui/tap_along.h"
 #include "ui/voice_recorder.h"
+#include "ui/word_timeline.h"
 
 namespace loctex::ui {
 namespace {
@@ -29,9 +29,6 @@ QString clock_text(double seconds) {
       .arg(tenths / 10 % 60, 2, 10, QLatin1Char('0'))
       .arg(tenths % 10);
 }
-
-// Slices of the waveform drawn under tap-along's words.
-constexpr std::size_t kWaveformSlices = 2000;
 
 }  // namespace
 
@@ -45,7 +42,8 @@ SpeakAndPointPanel::SpeakAndPointPanel(QWidget* parent)
       m_transcribing_page(new QWidget),
       m_transcript(new QPlainTextEdit),
       m_position(new QLabel),
-      m_tap(new TapAlong) {
+      m_tap(new TapAlong),
+      m_aligner(new BackgroundAligner(this)) {
   auto* speaking = new QHBoxLayout(m_speaking_page);
   auto* speak_hint =
       new QLabel(tr("Describe the image aloud while pointing at what you describe. "
@@ -83,10 +81,19 @@ SpeakAndPointPanel::SpeakAndPointPanel(QWidget* parent)
   connect(m_tap, &TapAlong::alignmentChanged, this, &SpeakAndPointPanel::wordsChanged);
   m_position_timer.setInterval(100);
   connect(&m_position_timer, &QTimer::timeout, this, &SpeakAndPointPanel::showPosition);
-}
-
-SpeakAndPointPanel::~SpeakAndPointPanel() {
-  if (m_align_thread.joinable()) m_align_thread.join();
+  // Only the result for this tapping counts: an earlier take's is dropped.
+  const auto current = [this](int request) { return request == m_align_request && m_step == Step::tapping; };
+  connect(m_aligner, &BackgroundAligner::aligned, this,
+          [this, current](int request, const align::Alignment& a) {
+            if (!current(request)) return;
+            m_tap->applyAlignment(a);
+            Q_EMIT aligned({});
+          });
+  connect(m_aligner, &BackgroundAligner::failed, this, [this, current](int request, const QString& message) {
+    if (!current(request)) return;
+    m_tap->setAlignmentFailed(message);
+    Q_EMIT aligned(message);
+  });
 }
 
 QString SpeakAndPointPanel::startSpeaking(Microphone& microphone, const std::filesystem::path& voice,
@@ -125,47 +132,19 @@ bool SpeakAndPointPanel::startTapping() {
   if (words.empty()) return false;
   m_step = Step::tapping;
   m_position_timer.stop();  // the transcribing page's clock is hidden now
-  startAligning(words);
+  m_align_request = m_aligner->request(m_playback->clip(), words);
   m_tap->begin(std::move(words), m_playback->duration(), m_playback);
   m_tap->setAligning();
-  m_tap->setWaveform(core::peak_envelope(m_playback->clip(), kWaveformSlices));
+  m_tap->setWaveform(core::peak_envelope(m_playback->clip(), WordTimeline::kWaveformSlices));
   m_pages->setCurrentWidget(m_tap);
   m_tap->setFocus();
   m_playback->play(0);
   return true;
 }
 
-void SpeakAndPointPanel::startAligning(const std::vector<std::string>& words) {
-  // A previous alignment still running finishes first (its result is then
-  // dropped): at most one runs, and the aligner is never shared.
-  if (m_align_thread.joinable()) m_align_thread.join();
-  const int generation = ++m_align_generation;
-  auto clip = m_playback->clip();
-  const auto current = [this, generation] {
-    return generation == m_align_generation && m_step == Step::tapping;
-  };
-  run_in_background<align::Alignment>(
-      m_align_thread, this,
-      // The thread is joined before the next starts and before the panel
-      // goes, so m_aligner is never shared and outlives the work.
-      [aligner = &m_aligner, clip = std::move(clip), words] {
-        if (!*aligner) *aligner = std::make_unique<align::ForcedAligner>();
-        return (*aligner)->align(clip, words);
-      },
-      [this, current](align::Alignment alignment) {
-        if (!current()) return;
-        m_tap->applyAlignment(alignment);
-        Q_EMIT aligned({});
-      },
-      [this, current](QString message) {
-        if (!current()) return;
-        m_tap->setAlignmentFailed(message);
-        Q_EMIT aligned(message);
-      });
-}
-
 void SpeakAndPointPanel::end() {
-  ++m_align_generation;  // a result still to come is for this tapping: drop it
+  m_align_request = 0;  // a result still to come is for this tapping: dropped
+  m_aligner->dropWaiting();
   m_recorder->stop();
   m_playback->unload();
   m_tap->end();
@@ -182,6 +161,10 @@ std::vector<core::TimedUtterance> SpeakAndPointPanel::timedWords() const {
   // Not tapped yet: the words share the recording (core::TapAlignment without taps).
   return core::TapAlignment(core::caption_words(m_transcript->toPlainText().toStdString()), duration())
       .timed_words();
+}
+
+std::optional<nlohmann::ordered_json> SpeakAndPointPanel::alignmentRecord() const {
+  return m_step == Step::tapping ? m_tap->alignmentRecord() : std::nullopt;
 }
 
 double SpeakAndPointPanel::duration() const {

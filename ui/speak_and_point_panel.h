@@ -15,23 +15,22 @@
 #include <QWidget>
 
 #include <filesystem>
-#include <memory>
-#include <thread>
+#include <optional>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/narrative.h"
 
 class QLabel;
 
-namespace loctex::align {
-class ForcedAligner;
-}
 class QPlainTextEdit;
 class QStackedWidget;
 
 namespace loctex::ui {
 
 class AudioPlayback;
+class BackgroundAligner;
 class LevelMeter;
 class Microphone;
 class TapAlong;
@@ -46,7 +45,6 @@ class SpeakAndPointPanel : public QWidget {
   static constexpr double kSkipSeconds = 5;
 
   explicit SpeakAndPointPanel(QWidget* parent = nullptr);
-  ~SpeakAndPointPanel() override;
 
   // Speaking: `microphone` recorded into `voice` (a new WAV), the recording's
   // clock at `now`. Returns why it cannot start; empty on success.
@@ -72,6 +70,10 @@ class SpeakAndPointPanel : public QWidget {
   std::vector<core::TimedUtterance> timedWords() const;
   // Seconds of voice recorded (while speaking) or loaded.
   double duration() const;
+  // While tapping, once the alignment landed: what it found, words timed
+  // by hand since marked (TapAlong::alignmentRecord), to store with the
+  // narrative as "loctex_alignment".
+  std::optional<nlohmann::ordered_json> alignmentRecord() const;
 
   void togglePlayback();
   void skip(double seconds);
@@ -95,7 +97,6 @@ class SpeakAndPointPanel : public QWidget {
 
  private:
   void showPosition();
-  void startAligning(const std::vector<std::string>& words);
 
   Step m_step = Step::idle;
   std::filesystem::path m_voice;
@@ -109,11 +110,8 @@ class SpeakAndPointPanel : public QWidget {
   QLabel* m_position;
   TapAlong* m_tap;
   QTimer m_position_timer;
-  // One aligner, loaded on first use and kept: alignments run one at a time
-  // on m_align_thread, and a result for an earlier tapping is dropped.
-  std::unique_ptr<align::ForcedAligner> m_aligner;
-  std::thread m_align_thread;
-  int m_align_generation = 0;
+  BackgroundAligner* m_aligner;
+  int m_align_request = 0;  // the tapping's alignment; results for others are dropped
 };
 
 }  // namespace loctex::ui

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "align/alignment_record.h"
 #include "ui/audio_playback.h"
 #include "ui/karaoke_caption.h"
 #include "ui/word_timeline.h"
@@ -49,10 +50,11 @@ void TapAlong::begin(std::vector<std::string> words, double duration, AudioPlayb
   m_aligning = Aligning::no;
   m_found.assign(m_alignment->size(), std::nullopt);
   m_flagged.clear();
+  m_applied.reset();
   m_words->setWords(shown);
   m_words->setFlagged({});
   m_timeline->setFlagged({});
-  m_timeline->setWaveform({});
+  m_timeline->setWaveform({}, 0);
   m_timer.start();
   refresh();
 }
@@ -62,12 +64,15 @@ void TapAlong::end() {
   m_alignment.reset();
   m_playback = nullptr;
   m_timed.clear();
+  m_applied.reset();
   m_words->setWords({});
   m_timeline->setWords({}, 0, 1);
-  m_timeline->setWaveform({});
+  m_timeline->setWaveform({}, 0);
 }
 
-void TapAlong::setWaveform(std::vector<float> peaks) { m_timeline->setWaveform(std::move(peaks)); }
+void TapAlong::setWaveform(std::vector<float> peaks) {
+  m_timeline->setWaveform(std::move(peaks), m_alignment ? m_alignment->duration() : 0);
+}
 
 void TapAlong::setAligning() {
   m_aligning = Aligning::running;
@@ -77,6 +82,7 @@ void TapAlong::setAligning() {
 void TapAlong::applyAlignment(const align::Alignment& alignment) {
   if (!m_alignment || alignment.words.size() != m_alignment->size()) return;
   m_aligning = Aligning::done;
+  m_applied = alignment;
   // Words tapped by hand before the alignment landed keep their taps: they
   // are tapped again, in order, after the found words are placed.
   std::vector<std::pair<std::size_t, double>> by_hand;
@@ -105,6 +111,13 @@ void TapAlong::setAlignmentFailed(const QString& reason) {
   m_aligning = Aligning::failed;
   m_alignment_failure = reason;
   refresh();
+}
+
+std::optional<nlohmann::ordered_json> TapAlong::alignmentRecord() const {
+  if (!m_applied) return std::nullopt;
+  auto record = align::alignment_json(*m_applied);
+  for (const int i : m_taps) align::mark_corrected(record, static_cast<std::size_t>(i));
+  return record;
 }
 
 int TapAlong::nextFlagged(int index) const {

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "align/forced_aligner.h"
 #include "core/narrative.h"
 #include "core/tap_alignment.h"
@@ -57,6 +59,9 @@ class TapAlong : public QWidget {
   void setAlignmentFailed(const QString& reason);
   // Words flagged for checking, by index; empty before an alignment.
   const QList<bool>& flagged() const { return m_flagged; }
+  // What the alignment found (align::alignment_json), each word timed by
+  // hand since marked "corrected"; nullopt before an alignment landed.
+  std::optional<nlohmann::ordered_json> alignmentRecord() const;
 
   // The word at the cursor starts at the playback position; the cursor
   // moves to the next word. What Space does.
@@ -99,6 +104,7 @@ class TapAlong : public QWidget {
   // is taken back.
   std::vector<std::optional<std::pair<double, double>>> m_found;
   QList<bool> m_flagged;
+  std::optional<align::Alignment> m_applied;  // the alignment placed, for its record
   std::vector<core::TimedUtterance> m_timed;  // the words' times as last refreshed
 };
 

@@ -58,7 +58,7 @@ void WordTimeline::paintEvent(QPaintEvent*) {
     painter.setPen(palette().mid().color());
     const double mid = height() / 2.0;
     const double slices = static_cast<double>(m_waveform.size());
-    const auto slice_at = [&](double x) { return (timeAt(x) - m_start) / (m_end - m_start) * slices; };
+    const auto slice_at = [&](double x) { return timeAt(x) / m_waveform_seconds * slices; };
     for (int x = 0; x < width(); ++x) {
       const double from = std::max(0.0, slice_at(x)), to = std::min(slices, slice_at(x + 1));
       if (to <= 0 || from >= slices) continue;
@@ -83,8 +83,9 @@ void WordTimeline::paintEvent(QPaintEvent*) {
   painter.drawLine(QPointF(xAt(m_position), 0), QPointF(xAt(m_position), height()));
 }
 
-void WordTimeline::setWaveform(std::vector<float> peaks) {
-  m_waveform = std::move(peaks);
+void WordTimeline::setWaveform(std::vector<float> peaks, double seconds) {
+  m_waveform = seconds > 0 ? std::move(peaks) : std::vector<float>{};
+  m_waveform_seconds = seconds;
   update();
 }
 

@@ -18,16 +18,23 @@ class WordTimeline : public QWidget {
   Q_OBJECT
 
  public:
+  // Slices of the waveform worth computing for a timeline (a few per
+  // pixel of a wide window).
+  static constexpr std::size_t kWaveformSlices = 2000;
+
   explicit WordTimeline(QWidget* parent = nullptr);
 
   // The words (one per utterance, as core::word_level gives them) over [start, end].
   void setWords(const std::vector<core::TimedUtterance>& words, double start, double end);
   void setPosition(double t);
-  // The voice's loudness over [start, end] in equal slices (0 to 1,
-  // core::peak_envelope), drawn behind the words; empty for none.
-  void setWaveform(std::vector<float> peaks);
+  // The voice's loudness in equal slices (0 to 1, core::peak_envelope) over
+  // its `seconds`, from 0 on the words' clock (a narrative's voice starts
+  // with its trace), drawn behind the words; empty for none.
+  void setWaveform(std::vector<float> peaks, double seconds);
   // Words marked for checking, drawn amber; index by word.
   void setFlagged(std::vector<bool> flagged);
+  const std::vector<bool>& flagged() const { return m_flagged; }
+  const std::vector<float>& waveform() const { return m_waveform; }
   // Time and x in widget pixels, both ways.
   double timeAt(double x) const;
   double xAt(double t) const;
@@ -50,6 +57,7 @@ class WordTimeline : public QWidget {
   };
   std::vector<core::TimedUtterance> m_words;
   std::vector<float> m_waveform;
+  double m_waveform_seconds = 0;
   std::vector<bool> m_flagged;
   double m_start = 0, m_end = 1, m_position = 0;
   std::optional<Drag> m_drag;
