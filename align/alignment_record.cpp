@@ -62,6 +62,17 @@ void mark_corrected(nlohmann::ordered_json& record, std::size_t index) {
   words[index][kCorrected] = true;
 }
 
+void mark_displaced(nlohmann::ordered_json& record, std::size_t index) {
+  if (!record.is_object() || !record.contains("words")) return;
+  auto& words = record["words"];
+  if (!words.is_array() || index >= words.size() || !words[index].is_object()) return;
+  auto& word = words[index];
+  word["confidence"] = 0.0;
+  if (!word.contains("doubts") || !word["doubts"].is_array())
+    word["doubts"] = nlohmann::ordered_json::array();
+  word["doubts"].push_back(kDoubtDisplaced);
+}
+
 void mark_corrected(core::Narrative& narrative, std::size_t index) {
   if (narrative.extra.contains(kAlignmentField)) mark_corrected(narrative.extra[kAlignmentField], index);
 }

@@ -31,16 +31,20 @@ nlohmann::ordered_json alignment_json(const Alignment& alignment);
 // caption is left as typed.
 void apply_alignment(core::Narrative& narrative, const Alignment& alignment);
 
-// Word `index` of an alignment record (alignment_json) was timed by hand
-// after alignment: it gets "corrected": true, and no longer needs checking.
-// Nothing happens for a record without that word.
+// Word `index` of an alignment record (alignment_json) was timed by hand:
+// it gets "corrected": true, and no longer needs checking. Nothing happens
+// for a record without that word.
 void mark_corrected(nlohmann::ordered_json& record, std::size_t index);
+// Word `index` lost the time alignment found (a hand tap of another word
+// put it out of order), so its time is a share between its neighbours: it
+// gets the doubt kDoubtDisplaced and confidence 0.
+void mark_displaced(nlohmann::ordered_json& record, std::size_t index);
 // The same on `narrative`'s "loctex_alignment" field, if it has one.
 void mark_corrected(core::Narrative& narrative, std::size_t index);
 
 // Per word of `narrative.timed_caption` (core::word_level), whether its alignment needs a look:
 // confidence under kLowConfidence and not corrected. Empty when the
-// narrative has no alignment record, or one that does not match its words
+// narrative has no alignment record, or one with another number of words
 // (a record from elsewhere is read, never trusted).
 std::vector<bool> words_to_check(const core::Narrative& narrative);
 

@@ -68,18 +68,30 @@ std::size_t phone_count(const std::string& phones) {
 // and starts them early or late by tens of milliseconds (measured: espeak-ng
 // word ends 80 to 200 ms early); the voice's levels say where sound starts and
 // stops to the frame. An edge over silence moves in to the word's first or
-// last voiced frame; an edge on voice moves out over voiced frames no other
-// word holds. Either move is at most 0.2 s, so a word is never carried into
+// last voiced frame. An edge on voice moves out to where that voice stops,
+// over frames no other word holds, only if it stops within 0.2 s: voice
+// running on is continuous speech, perhaps a word said but not typed, and
+// stays uncovered for assess() to report. A word is never carried into
 // another's voice or far from where the decoder heard it.
 void fit_to_voice(Alignment& a, const VoiceActivity& voice) {
   constexpr std::ptrdiff_t kMaxMoveFrames = 20;
   constexpr std::ptrdiff_t kMinFrames = 3;  // a word keeps at least this much
   const auto frame = [](double seconds) {
-    return static_cast<std::ptrdiff_t>(std::lround(seconds / kFrameSeconds));
+    return static_cast<std::ptrdiff_t>(VoiceActivity::frame_of(seconds));
   };
-  const auto frames = static_cast<std::ptrdiff_t>(voice.frames());
+  // Whole frames only: a word never ends past the recording.
+  const auto frames = std::min(static_cast<std::ptrdiff_t>(voice.frames()),
+                               static_cast<std::ptrdiff_t>(a.duration / kFrameSeconds));
   const auto voiced = [&](std::ptrdiff_t f) {
     return f >= 0 && f < frames && voice.voiced(static_cast<std::size_t>(f));
+  };
+  // Where the voice from `edge` on (step -1: backwards) stops, if it stops
+  // within the limit and before `bound`; nullopt if it runs on.
+  const auto voice_stops = [&](std::ptrdiff_t edge, std::ptrdiff_t step,
+                               std::ptrdiff_t bound) -> std::optional<std::ptrdiff_t> {
+    for (std::ptrdiff_t k = 0, f = edge; k <= kMaxMoveFrames && f != bound; ++k, f += step)
+      if (!voiced(f)) return f;
+    return std::nullopt;
   };
   std::ptrdiff_t floor = 0;  // the previous aligned word's end
   for (std::size_t i = 0; i < a.words.size(); ++i) {
@@ -88,19 +100,19 @@ void fit_to_voice(Alignment& a, const VoiceActivity& voice) {
     std::ptrdiff_t ceiling = frames;  // the next aligned word's start
     for (std::size_t k = i + 1; k < a.words.size(); ++k)
       if (a.words[k].aligned) {
-        ceiling = frame(a.words[k].start);
+        ceiling = std::min(ceiling, frame(a.words[k].start));
         break;
       }
-    std::ptrdiff_t first = frame(w.start), last = frame(w.end);  // [first, last)
+    std::ptrdiff_t first = frame(w.start), last = std::min(frame(w.end), frames);  // [first, last)
     if (voiced(first)) {
-      for (std::ptrdiff_t k = 0; k < kMaxMoveFrames && first - 1 >= floor && voiced(first - 1); ++k) --first;
+      if (const auto stop = voice_stops(first - 1, -1, floor - 1)) first = *stop + 1;
     } else {
       std::ptrdiff_t f = first;
       while (f < last - kMinFrames && !voiced(f)) ++f;
       if (voiced(f) && f - first <= kMaxMoveFrames) first = f;
     }
     if (voiced(last - 1)) {
-      for (std::ptrdiff_t k = 0; k < kMaxMoveFrames && last < ceiling && voiced(last); ++k) ++last;
+      if (const auto stop = voice_stops(last, 1, ceiling)) last = *stop;
     } else {
       std::ptrdiff_t f = last;
       while (f > first + kMinFrames && !voiced(f - 1)) --f;
@@ -373,7 +385,14 @@ Alignment ForcedAligner::align(const core::AudioClip& clip, const std::vector<st
     }
     std::size_t end = i;
     while (end < result.words.size() && !result.words[end].aligned) ++end;
-    const double from = i > 0 ? result.words[i - 1].end : 0.0;
+    // From the nearest aligned word before: one that cannot be pronounced
+    // has no end.
+    double from = 0;
+    for (std::size_t k = i; k-- > 0;)
+      if (result.words[k].aligned) {
+        from = result.words[k].end;
+        break;
+      }
     const double to = end < result.words.size() ? result.words[end].start : result.duration;
     std::vector<Span> around = {{0, from}, {to, result.duration}};
     if (!voice.uncovered_voice(around, m_impl->options.untyped_min_seconds).empty()) {

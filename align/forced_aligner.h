@@ -43,6 +43,9 @@ inline constexpr const char* kDoubtSilent = "silent";        // mostly over sile
 inline constexpr const char* kDoubtTooLong = "too_long";     // far longer than its sounds take
 inline constexpr const char* kDoubtTooShort = "too_short";   // the decoder's shortest span: pressed in
 inline constexpr const char* kDoubtBesideUntyped = "beside_untyped_speech";  // next to voice no word covers
+// Set by the app, not the aligner: its found time was dropped for a hand
+// tap of another word (align/alignment_record.h).
+inline constexpr const char* kDoubtDisplaced = "displaced";
 // Words below this confidence are shown to the annotator to check.
 inline constexpr double kLowConfidence = 0.5;
 

@@ -16,11 +16,11 @@ double percentile(std::vector<double> values, double p) {
   return values[k];
 }
 
-std::size_t frame_of(double seconds) {
-  return seconds <= 0 ? 0 : static_cast<std::size_t>(std::lround(seconds / VoiceActivity::kFrameSeconds));
-}
-
 }  // namespace
+
+std::size_t VoiceActivity::frame_of(double seconds) {
+  return seconds <= 0 ? 0 : static_cast<std::size_t>(std::lround(seconds / kFrameSeconds));
+}
 
 VoiceActivity::VoiceActivity(const std::vector<std::int16_t>& samples, int sample_rate) {
   const auto frame = static_cast<std::size_t>(std::max(1, static_cast<int>(sample_rate * kFrameSeconds)));

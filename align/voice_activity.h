@@ -26,6 +26,9 @@ class VoiceActivity {
   // judged on its own scale.
   VoiceActivity(const std::vector<std::int16_t>& samples, int sample_rate);
 
+  // The frame nearest `seconds` (0 for times before the start).
+  static std::size_t frame_of(double seconds);
+
   std::size_t frames() const { return m_voiced.size(); }
   bool voiced(std::size_t frame) const { return m_voiced.at(frame); }
   // Share of the frames in [start, end) that are voiced; 0 for an empty span.

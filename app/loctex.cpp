@@ -39,6 +39,12 @@ int main(int argc, char** argv) {
 #ifdef LOCTEX_HAS_TRAINER
   // Training has a window of its own, made when first asked for.
   loctex::ui::TrainWindow* training = nullptr;
+  // Its Build from Project builds the project open now, not the one open
+  // when it was first shown.
+  QObject::connect(&window, &loctex::ui::MainWindow::projectOpened, &window,
+                   [&training](const QString& folder) {
+                     if (training) training->view()->setProject(folder);
+                   });
   QObject::connect(
       window.addToolAction("train", QObject::tr("&Training..."), QKeySequence(QObject::tr("Ctrl+Shift+L"))),
       &QAction::triggered, &window, [&training, &window] {

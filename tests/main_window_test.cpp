@@ -556,8 +556,16 @@ TEST_F(main_window_test, discard_keeps_nothing_and_every_action_has_a_shortcut) 
                            "discard-recording", "play", "accept", "reject", "undo", "redo"})
     EXPECT_TRUE(tools->actions().contains(w.action(name))) << name;
   EXPECT_EQ(w.action("speak-and-point")->toolTip(), "Speak and Point (Ctrl+R)");
+  QSignalSpy opened(&w, &ui::MainWindow::projectOpened);
   EXPECT_FALSE(w.openProject(QString::fromStdString((m_dir / "nowhere").string())));
   EXPECT_TRUE(w.hasProject());  // the open project stays
+  EXPECT_EQ(opened.count(), 0);
+  // Opening one says so, with its folder (Training follows it).
+  make_one_image_project(m_dir.path(), m_dir / "other");
+  ASSERT_TRUE(w.openProject(QString::fromStdString((m_dir / "other").string())));
+  ASSERT_EQ(opened.count(), 1);
+  EXPECT_EQ(opened.at(0).at(0).toString(), w.projectFolder());
+  EXPECT_EQ(fs::path(w.projectFolder().toStdString()), m_dir / "other");
 }
 
 TEST_F(main_window_test, import_and_export_from_the_file_menu_round_trip) {

@@ -11,6 +11,7 @@
 #include <QTest>
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "align/alignment_record.h"
 #include "core/audio_file.h"
 #include "qt_test_support.h"
 #include "speech_support.h"
@@ -134,6 +136,47 @@ TEST_F(speak_and_point_test, the_voice_is_written_on_the_recordings_clock_with_i
   EXPECT_EQ(clip.samples[4000 + 100], -16384);
   EXPECT_EQ(clip.samples[4000 + 200], 8000);
   EXPECT_EQ(std::count(clip.samples.begin(), clip.samples.begin() + 4000, 0), 4000);
+}
+
+// A microphone that, as real ones do, delivers what it still held as it
+// stops.
+class HoldingMicrophone : public FakeMicrophone {
+ public:
+  void stop() override {
+    say(std::vector<std::int16_t>(1600, 300));
+    FakeMicrophone::stop();
+  }
+};
+
+// A write that fails (the file may grow no more, as on a full disk) stops the
+// recording and is reported once, though the microphone delivers more as it
+// stops; what was written stays readable.
+TEST_F(speak_and_point_test, a_failed_write_stops_the_recording_and_is_reported_once) {
+  HoldingMicrophone microphone;
+  ui::VoiceRecorder recorder;
+  QSignalSpy failed(&recorder, &ui::VoiceRecorder::failed);
+  const fs::path file = m_dir / "take.wav";
+  ASSERT_EQ(recorder.start(microphone, file, 0), QString());
+  microphone.say(std::vector<std::int16_t>(1600, 100));
+  // The file may grow 2 KB more: the next 0.1 s (3.2 KB) cannot be written.
+  const auto size = static_cast<rlim_t>(fs::file_size(file));
+  rlimit before{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
+  const auto old_handler = ::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of a signal
+  rlimit limit = before;
+  limit.rlim_cur = size + 2048;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limit), 0);
+  microphone.say(std::vector<std::int16_t>(1600, 200));
+  ::setrlimit(RLIMIT_FSIZE, &before);
+  ::signal(SIGXFSZ, old_handler);
+  ASSERT_EQ(failed.count(), 1);
+  EXPECT_TRUE(failed.at(0).at(0).toString().contains(QString::fromStdString(file.string())))
+      << failed.at(0).at(0).toString().toStdString();
+  EXPECT_FALSE(recorder.isRecording());
+  EXPECT_FALSE(microphone.open());
+  const auto clip = core::read_audio(file);
+  ASSERT_GE(clip.samples.size(), 1600u);
+  EXPECT_EQ(clip.samples[0], 100);
 }
 
 TEST_F(speak_and_point_test, a_missing_microphone_or_an_existing_file_stops_the_start_and_writes_nothing) {
@@ -373,6 +416,7 @@ TEST_F(speak_and_point_test, a_word_tapped_before_the_alignment_lands_keeps_its_
   const auto words = panel.timedWords();
   EXPECT_DOUBLE_EQ(words[0].start_time, 0.45);
   EXPECT_FALSE(panel.tapAlong()->flagged()[0]);
+  EXPECT_EQ((*panel.alignmentRecord())["words"][0].value("corrected", false), true);
   EXPECT_NEAR(words[1].start_time, take.speech.truth[1].start, 0.15);  // "red", placed
 }
 
@@ -390,9 +434,44 @@ TEST_F(speak_and_point_test, a_word_s_edge_dragged_on_the_timeline_stays_while_t
   QTest::mouseMove(timeline, to);
   QTest::mouseRelease(timeline, Qt::LeftButton, Qt::NoModifier, to);
   EXPECT_NEAR(panel.timedWords()[1].end_time, timeline->timeAt(to.x()), 0.01);
-  // Backspace takes the drag back: "red" returns to where alignment put it.
+  EXPECT_EQ((*panel.alignmentRecord())["words"][1].value("corrected", false), true);
+  // Backspace takes the drag back: "red" returns to where alignment put it,
+  // and is the aligner's again in the record.
   QTest::keyClick(panel.tapAlong(), Qt::Key_Backspace);
   EXPECT_DOUBLE_EQ(panel.timedWords()[1].end_time, end);
+  EXPECT_FALSE((*panel.alignmentRecord())["words"][1].contains("corrected"));
+
+  // Tapped twice, the last tap taken back: back where alignment put it, the
+  // aligner's again and, as it was sure of it, not flagged.
+  auto* tap = panel.tapAlong();
+  for (const double t : {0.70, 0.72}) {
+    tap->chooseWord(1);
+    panel.playback()->play(t);
+    QTest::keyClick(tap, Qt::Key_Space);
+    EXPECT_EQ((*panel.alignmentRecord())["words"][1].value("corrected", false), true);
+  }
+  QTest::keyClick(tap, Qt::Key_Backspace);
+  EXPECT_FALSE((*panel.alignmentRecord())["words"][1].contains("corrected"));
+  EXPECT_DOUBLE_EQ(panel.timedWords()[1].end_time, end);
+  EXPECT_FALSE(tap->flagged()[1]);
+
+  // "circle" tapped after where "sits" was found: "sits" loses its found
+  // time (times run forward) and is displaced, flagged in the panel and in
+  // the record alike.
+  tap->chooseWord(2);
+  panel.playback()->play(panel.timedWords()[3].start_time + 0.05);
+  QTest::keyClick(tap, Qt::Key_Space);
+  EXPECT_TRUE(tap->flagged()[3]);
+  core::Narrative stored;
+  stored.timed_caption = panel.timedWords();
+  stored.extra[align::kAlignmentField] = *panel.alignmentRecord();
+  const auto to_check = align::words_to_check(stored);
+  ASSERT_EQ(to_check.size(), 11u);
+  EXPECT_TRUE(to_check[3]);
+  EXPECT_FALSE(to_check[2]);  // "circle": corrected
+  EXPECT_EQ(stored.extra[align::kAlignmentField]["words"][3]["doubts"],
+            nlohmann::ordered_json::array({align::kDoubtDisplaced}));
+  EXPECT_EQ(std::vector<bool>(tap->flagged().begin(), tap->flagged().end()), to_check);
 }
 
 // The alignment thread: a request made while another runs returns at once

@@ -56,10 +56,15 @@ inline std::vector<std::int16_t> say(const TempDir& dir, const std::string& word
 // recordings never hold digital silence, and the aligner's silence model
 // behaves differently over it.
 inline Speech over_noise(Speech speech, double dbfs) {
-  std::mt19937 random(7);
-  std::normal_distribution<double> noise(0, 32768.0 * std::pow(10.0, dbfs / 20));
-  for (auto& s : speech.clip.samples)
-    s = static_cast<std::int16_t>(std::clamp(std::round(s + noise(random)), -32768.0, 32767.0));
+  // Box-Muller on mt19937_64's raw output, which the standard fixes bit for
+  // bit (std::normal_distribution differs between standard libraries).
+  std::mt19937_64 random(7);
+  const auto uniform = [&] { return static_cast<double>(random() >> 11) * 0x1.0p-53; };
+  const double scale = 32768.0 * std::pow(10.0, dbfs / 20);
+  for (auto& s : speech.clip.samples) {
+    const double noise = std::sqrt(-2.0 * std::log(1.0 - uniform())) * std::cos(2.0 * M_PI * uniform());
+    s = static_cast<std::int16_t>(std::clamp(std::round(s + scale * noise), -32768.0, 32767.0));
+  }
   return speech;
 }
 

@@ -48,6 +48,12 @@ void BackgroundAligner::dropWaiting() {
   m_waiting.reset();
 }
 
+void BackgroundAligner::report_failure(int number, QString message) {
+  QMetaObject::invokeMethod(
+      this, [this, number, message = std::move(message)] { Q_EMIT failed(number, message); },
+      Qt::QueuedConnection);
+}
+
 void BackgroundAligner::run() {
   for (;;) {
     Request next{};
@@ -69,12 +75,9 @@ void BackgroundAligner::run() {
           },
           Qt::QueuedConnection);
     } catch (const std::exception& e) {
-      QMetaObject::invokeMethod(
-          this,
-          [this, number = next.number, message = QString::fromStdString(e.what())] {
-            Q_EMIT failed(number, message);
-          },
-          Qt::QueuedConnection);
+      report_failure(next.number, QString::fromStdString(e.what()));
+    } catch (...) {
+      report_failure(next.number, tr("the aligner failed"));
     }
   }
 }

@@ -6,7 +6,7 @@
 // turn, and replaces any request still waiting (a take redone before its
 // alignment started is never aligned): the GUI thread never waits for an
 // alignment. Only destruction does, for the one running, if any (about a
-// second for a 90 s voice).
+// second for a 90 s voice, plus the model's load if it is the first).
 
 #include <QObject>
 #include <QString>
@@ -57,6 +57,7 @@ class BackgroundAligner : public QObject {
     std::vector<std::string> words;
   };
   void run();
+  void report_failure(int number, QString message);
 
   AlignFunction m_align;
   std::mutex m_mutex;

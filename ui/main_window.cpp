@@ -365,6 +365,7 @@ bool MainWindow::openProject(const QString& folder) {
   setWindowTitle(tr("%1 - LocTex Studio").arg(QFileInfo(folder).fileName()));
   refreshImages();
   offerRecovery();
+  Q_EMIT projectOpened(projectFolder());
   return true;
 }
 

@@ -116,6 +116,11 @@ class MainWindow : public QMainWindow {
   RecordingSession* session() const { return m_session.get(); }
   QString progressText() const;
 
+ Q_SIGNALS:
+  // A project was opened (its folder): windows that work on "the project",
+  // such as Training's Build from Project, follow it.
+  void projectOpened(QString folder);
+
  protected:
   void closeEvent(QCloseEvent* event) override;
 

@@ -34,7 +34,7 @@ TapAlong::TapAlong(QWidget* parent)
     if (!m_alignment || index < 0 || index >= static_cast<int>(m_alignment->size())) return;
     m_alignment->place(static_cast<std::size_t>(index), start, end);
     m_taps.push_back(index);  // an edit by hand, as a tap is: Backspace takes it back
-    if (index < m_flagged.size()) m_flagged[index] = false;
+    updateFlags();
     refresh();
     Q_EMIT alignmentChanged();
   });
@@ -98,10 +98,7 @@ void TapAlong::applyAlignment(const align::Alignment& alignment) {
     if (!is_by_hand(i)) m_alignment->place(i, w.start, w.end);
   }
   for (const auto& [i, t] : by_hand) m_alignment->tap(i, t);
-  // Flagged: doubtful words, and found words a hand tap put out of order.
-  m_flagged.clear();
-  for (std::size_t i = 0; i < alignment.words.size(); ++i)
-    m_flagged << (!is_by_hand(i) && (alignment.words[i].needs_check() || !m_alignment->tapped(i)));
+  updateFlags();
   m_cursor = nextFlagged(-1);
   refresh();
   Q_EMIT alignmentChanged();
@@ -116,8 +113,29 @@ void TapAlong::setAlignmentFailed(const QString& reason) {
 std::optional<nlohmann::ordered_json> TapAlong::alignmentRecord() const {
   if (!m_applied) return std::nullopt;
   auto record = align::alignment_json(*m_applied);
-  for (const int i : m_taps) align::mark_corrected(record, static_cast<std::size_t>(i));
+  const auto words = m_alignment->timed_words();
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (byHand(i, words))
+      align::mark_corrected(record, i);
+    else if (displaced(i))
+      align::mark_displaced(record, i);
+  }
   return record;
+}
+
+bool TapAlong::byHand(std::size_t i, const std::vector<core::TimedUtterance>& words) const {
+  if (!m_alignment->tapped(i)) return false;
+  return !m_found[i] || words[i].start_time != m_found[i]->first || words[i].end_time != m_found[i]->second;
+}
+
+bool TapAlong::displaced(std::size_t i) const { return m_found[i] && !m_alignment->tapped(i); }
+
+void TapAlong::updateFlags() {
+  if (!m_applied) return;
+  const auto words = m_alignment->timed_words();
+  m_flagged.clear();
+  for (std::size_t i = 0; i < words.size(); ++i)
+    m_flagged << (!byHand(i, words) && (displaced(i) || !m_found[i] || m_applied->words[i].needs_check()));
 }
 
 int TapAlong::nextFlagged(int index) const {
@@ -130,7 +148,7 @@ void TapAlong::tap() {
   if (!m_alignment || !m_playback || m_cursor >= static_cast<int>(m_alignment->size())) return;
   m_alignment->tap(static_cast<std::size_t>(m_cursor), m_playback->position());
   m_taps.push_back(m_cursor);
-  if (m_cursor < m_flagged.size()) m_flagged[m_cursor] = false;
+  updateFlags();
   // After an alignment only the flagged words wait for a tap.
   m_cursor = m_aligning == Aligning::done ? nextFlagged(m_cursor) : m_cursor + 1;
   refresh();
@@ -147,7 +165,7 @@ void TapAlong::untap() {
     m_alignment->place(index, m_found[index]->first, m_found[index]->second);
   else
     m_alignment->untap(index);
-  if (m_aligning == Aligning::done && m_cursor < m_flagged.size()) m_flagged[m_cursor] = true;
+  updateFlags();  // flagged again if alignment doubted it
   refresh();
   Q_EMIT alignmentChanged();
 }

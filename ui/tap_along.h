@@ -59,8 +59,10 @@ class TapAlong : public QWidget {
   void setAlignmentFailed(const QString& reason);
   // Words flagged for checking, by index; empty before an alignment.
   const QList<bool>& flagged() const { return m_flagged; }
-  // What the alignment found (align::alignment_json), each word timed by
-  // hand since marked "corrected"; nullopt before an alignment landed.
+  // What the alignment found (align::alignment_json), as the words stand
+  // now: a word whose time is the annotator's (tapped, or dragged off where
+  // alignment put it) is marked corrected, a found word a hand tap pushed
+  // out of order displaced; nullopt before an alignment landed.
   std::optional<nlohmann::ordered_json> alignmentRecord() const;
 
   // The word at the cursor starts at the playback position; the cursor
@@ -89,6 +91,14 @@ class TapAlong : public QWidget {
   void follow();
   // The next flagged word after `index`, or the end.
   int nextFlagged(int index) const;
+  // Word i's time is the annotator's: tapped, and not where alignment put it
+  // (`words`: the current times).
+  bool byHand(std::size_t i, const std::vector<core::TimedUtterance>& words) const;
+  // Word i lost the time alignment found to a hand tap of another word.
+  bool displaced(std::size_t i) const;
+  // After an alignment: flags the words to check, from the words' state now
+  // (doubted by the aligner, unaligned or displaced, and not timed by hand).
+  void updateFlags();
 
   KaraokeCaption* m_words;
   WordTimeline* m_timeline;

@@ -36,6 +36,10 @@ void VoiceRecorder::write(std::span<const std::int16_t> samples) {
   try {
     m_writer->write(samples);
   } catch (const std::exception& e) {
+    // The writer goes first: what the microphone still delivers as it stops
+    // must not be written, fail again and be reported twice.
+    m_duration = m_writer->duration();
+    m_writer.reset();
     stop();
     Q_EMIT failed(QString::fromStdString(e.what()));
     return;
