@@ -298,8 +298,8 @@ TEST(align_test, a_word_said_but_not_typed_in_continuous_speech_is_still_found) 
 }
 
 // Fluent speech, each description said in one breath by espeak-ng: the
-// checks flag hardly anything (measured: "at" in "square at the top", given
-// the decoder's least frames, is the one word of 34).
+// checks flag nothing (measured: "at" in "square at the top" gets the
+// decoder's least frames, as reduced "at"s do, and is not too_short for it).
 TEST(align_test, fluent_speech_raises_few_doubts) {
   TempDir dir;
   align::ForcedAligner aligner;
@@ -324,7 +324,7 @@ TEST(align_test, fluent_speech_raises_few_doubts) {
     words_said += static_cast<int>(words.size());
   }
   std::printf("fluent speech: %d of %d words flagged\n", flagged, words_said);
-  EXPECT_LE(flagged, 1);
+  EXPECT_EQ(flagged, 0);
 }
 
 // Annotators stop to look at the image: seconds of silence between words
