@@ -474,31 +474,50 @@ TEST_F(speak_and_point_test, a_word_s_edge_dragged_on_the_timeline_stays_while_t
   EXPECT_EQ(std::vector<bool>(tap->flagged().begin(), tap->flagged().end()), to_check);
 }
 
+// An alignment function for BackgroundAligner: records the words asked
+// for, holds the alignment of the word "held" until released, fails on
+// "unsayable", and answers with the first word.
+class HeldAligner {
+ public:
+  ui::BackgroundAligner::AlignFunction function() {
+    return [this](const core::AudioClip&, const std::vector<std::string>& words) {
+      {
+        const std::lock_guard lock(m_mutex);
+        m_ran.push_back(words.front());
+      }
+      if (words.front() == "held") {
+        m_running.set_value();
+        m_released.wait();
+      }
+      if (words.front() == "unsayable") throw std::invalid_argument("cannot align " + words.front());
+      align::Alignment a;
+      a.words.resize(words.size());
+      a.words[0].text = words.front();
+      return a;
+    };
+  }
+  void waitUntilRunning() { m_running.get_future().wait(); }
+  void release() { m_release.set_value(); }
+  std::vector<std::string> ran() {
+    const std::lock_guard lock(m_mutex);
+    return m_ran;
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::vector<std::string> m_ran;
+  std::promise<void> m_running, m_release;
+  std::shared_future<void> m_released = m_release.get_future().share();
+};
+
 // The alignment thread: a request made while another runs returns at once
 // (were it to wait, this test would hang on the held alignment), replaces
 // a request still waiting, and results come back numbered, failures with
 // the aligner's message.
 TEST_F(speak_and_point_test,
        the_background_aligner_never_keeps_the_caller_waiting_and_runs_the_latest_request) {
-  std::mutex mutex;
-  std::vector<std::string> ran;
-  std::promise<void> first_running, release_first;
-  auto released = release_first.get_future().share();
-  ui::BackgroundAligner aligner([&](const core::AudioClip&, const std::vector<std::string>& words) {
-    {
-      const std::lock_guard lock(mutex);
-      ran.push_back(words.front());
-    }
-    if (words.front() == "first") {
-      first_running.set_value();
-      released.wait();
-    }
-    if (words.front() == "unsayable") throw std::invalid_argument("cannot align " + words.front());
-    align::Alignment a;
-    a.words.resize(words.size());
-    a.words[0].text = words.front();
-    return a;
-  });
+  HeldAligner held;
+  ui::BackgroundAligner aligner(held.function());
   std::vector<std::pair<int, std::string>> results;
   std::vector<std::pair<int, QString>> failures;
   QObject::connect(&aligner, &ui::BackgroundAligner::aligned,
@@ -506,39 +525,32 @@ TEST_F(speak_and_point_test,
   QObject::connect(&aligner, &ui::BackgroundAligner::failed,
                    [&](int n, const QString& message) { failures.emplace_back(n, message); });
   const core::AudioClip clip;
-  EXPECT_EQ(aligner.request(clip, {"first"}), 1);
-  first_running.get_future().wait();
+  EXPECT_EQ(aligner.request(clip, {"held"}), 1);
+  held.waitUntilRunning();
   EXPECT_EQ(aligner.request(clip, {"second"}), 2);     // waits its turn...
   EXPECT_EQ(aligner.request(clip, {"unsayable"}), 3);  // ...and is replaced
-  release_first.set_value();
+  held.release();
   ASSERT_TRUE(QTest::qWaitFor([&] { return results.size() + failures.size() == 2; }, 10000));
-  EXPECT_EQ(results, (std::vector<std::pair<int, std::string>>{{1, "first"}}));
+  EXPECT_EQ(results, (std::vector<std::pair<int, std::string>>{{1, "held"}}));
   EXPECT_EQ(failures, (std::vector<std::pair<int, QString>>{{3, "cannot align unsayable"}}));
-  // A request dropped before its turn never runs.
-  std::promise<void> second_running, release_second;
-  auto second_released = release_second.get_future().share();
-  ui::BackgroundAligner held([&](const core::AudioClip&, const std::vector<std::string>& words) {
-    {
-      const std::lock_guard lock(mutex);
-      ran.push_back(words.front());
-    }
-    if (words.front() == "held") {
-      second_running.set_value();
-      second_released.wait();
-    }
-    return align::Alignment{};
-  });
+  EXPECT_EQ(held.ran(), (std::vector<std::string>{"held", "unsayable"}));
+}
+
+TEST_F(speak_and_point_test, a_request_dropped_before_its_turn_never_runs) {
+  HeldAligner held;
+  ui::BackgroundAligner aligner(held.function());
   int delivered = 0;
-  QObject::connect(&held, &ui::BackgroundAligner::aligned,
+  QObject::connect(&aligner, &ui::BackgroundAligner::aligned,
                    [&](int, const align::Alignment&) { ++delivered; });
-  held.request(clip, {"held"});
-  second_running.get_future().wait();
-  held.request(clip, {"dropped"});
-  held.dropWaiting();
-  release_second.set_value();
+  const core::AudioClip clip;
+  aligner.request(clip, {"held"});
+  held.waitUntilRunning();
+  aligner.request(clip, {"dropped"});
+  EXPECT_TRUE(aligner.dropWaiting());
+  EXPECT_FALSE(aligner.dropWaiting());  // nothing waits now
+  held.release();
   ASSERT_TRUE(QTest::qWaitFor([&] { return delivered == 1; }, 10000));
-  const std::lock_guard lock(mutex);
-  EXPECT_EQ(ran, (std::vector<std::string>{"first", "unsayable", "held"}));
+  EXPECT_EQ(held.ran(), std::vector<std::string>{"held"});
 }
 
 TEST_F(speak_and_point_test, when_alignment_fails_the_hint_says_why_and_tapping_goes_on_by_hand) {

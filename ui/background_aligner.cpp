@@ -43,9 +43,11 @@ int BackgroundAligner::request(core::AudioClip clip, std::vector<std::string> wo
   return number;
 }
 
-void BackgroundAligner::dropWaiting() {
+bool BackgroundAligner::dropWaiting() {
   const std::lock_guard lock(m_mutex);
+  const bool waiting = m_waiting.has_value();
   m_waiting.reset();
+  return waiting;
 }
 
 void BackgroundAligner::report_failure(int number, QString message) {

@@ -40,9 +40,9 @@ class BackgroundAligner : public QObject {
   // Queues `words` to be aligned to `clip`; returns the request's number
   // (from 1), which its result carries.
   int request(core::AudioClip clip, std::vector<std::string> words);
-  // Drops the request still waiting, if any; a result still to come for a
-  // running one is delivered, and its number tells it is stale.
-  void dropWaiting();
+  // Drops the request still waiting, if any (true then); a result still to
+  // come for a running one is delivered, and its number tells it is stale.
+  bool dropWaiting();
 
  Q_SIGNALS:
   // On the GUI thread: request `number` aligned, or failed with `message`
