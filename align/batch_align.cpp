@@ -66,14 +66,10 @@ class AlignerPool {
   std::vector<std::unique_ptr<ForcedAligner>> m_free;
 };
 
-bool blank(const std::string& line) {
-  return std::all_of(line.begin(), line.end(), [](char c) { return core::is_ascii_whitespace(c); });
-}
-
 std::uint64_t count_records(const fs::path& input) {
   std::ifstream in(input);
   std::uint64_t n = 0;
-  for (std::string line; std::getline(in, line);) n += blank(line) ? 0 : 1;
+  for (std::string line; std::getline(in, line);) n += core::is_blank_line(line) ? 0 : 1;
   return n;
 }
 
@@ -243,7 +239,7 @@ BatchSummary align_batch(const BatchOptions& options, const BatchObserver& obser
       }
       ++line;
       if (!text.empty() && text.back() == '\r') text.pop_back();
-      if (blank(text)) continue;
+      if (core::is_blank_line(text)) continue;
       auto item = std::make_shared<Item>();
       item->input = input;
       item->line = line;

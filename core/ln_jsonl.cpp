@@ -309,11 +309,15 @@ LnReader::LnReader(const std::filesystem::path& path, ReadMode mode)
 LnReader::LnReader(std::istream& in, std::string source, ReadMode mode)
     : m_in(&in), m_source(std::move(source)), m_mode(mode) {}
 
+bool is_blank_line(std::string_view line) {
+  return line.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
 std::optional<Narrative> LnReader::next() {
   while (std::getline(*m_in, m_buffer)) {
     ++m_line;
     if (!m_buffer.empty() && m_buffer.back() == '\r') m_buffer.pop_back();
-    if (m_buffer.find_first_not_of(" \t") == std::string::npos) continue;
+    if (is_blank_line(m_buffer)) continue;
     try {
       Narrative narrative = parse_narrative(m_buffer);
       m_record_line = m_line;

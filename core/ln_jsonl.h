@@ -43,8 +43,14 @@ Narrative narrative_from_json(const nlohmann::ordered_json& j);
 std::string format_narrative(const Narrative& narrative);
 nlohmann::ordered_json narrative_to_json(const Narrative& narrative);
 
+// A line that holds no record and is skipped: empty, or only JSON's
+// whitespace between values (spaces, tabs, carriage returns). Every reader
+// of LN JSONL counts lines with this rule, so they number lines alike.
+bool is_blank_line(std::string_view line);
+
 // Streams narratives from a JSONL file, one line in memory at a time.
-// Blank lines are skipped; a trailing '\r' (CRLF files) is ignored.
+// Blank lines (is_blank_line) are skipped; a trailing '\r' (CRLF files) is
+// ignored.
 class LnReader {
  public:
   using ErrorHandler = std::function<void(const LnError&)>;

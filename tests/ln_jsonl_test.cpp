@@ -357,6 +357,21 @@ TEST(ln_jsonl_test, lenient_reader_reports_bad_lines_and_goes_on) {
             "x.jsonl:3: field 'timed_caption[0].end_time': end_time -1.0 is before start_time 0.0");
 }
 
+// Blank means JSON's whitespace only: a form feed is not whitespace to JSON,
+// so a line holding one is a bad record, reported with its line number.
+TEST(ln_jsonl_test, a_blank_line_holds_only_json_whitespace) {
+  for (const std::string line : {"", " ", "\t \r", "\r"})
+    EXPECT_TRUE(loctex::core::is_blank_line(line)) << line;
+  for (const std::string line : {"\f", " \v ", "x", " {}"})
+    EXPECT_FALSE(loctex::core::is_blank_line(line)) << line;
+  std::istringstream in("\f\n \t\n" + std::string(kGoogleRecord) + "\n");
+  LnReader reader(in, "f.jsonl", ReadMode::lenient);
+  ASSERT_TRUE(reader.next().has_value());
+  EXPECT_EQ(reader.line(), 3u);
+  ASSERT_EQ(reader.error_count(), 1u);
+  EXPECT_EQ(reader.errors()[0].line(), 1u);
+}
+
 TEST(ln_jsonl_test, lenient_reader_passes_errors_to_a_handler_instead_of_keeping_them) {
   std::istringstream in("{}\n[]\n");
   LnReader reader(in, "h.jsonl", ReadMode::lenient);
