@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -15,24 +16,42 @@ namespace fs = std::filesystem;
 
 namespace {
 
-[[noreturn]] void fail(const fs::path& path, const std::string& what, SNDFILE* file) {
-  throw std::runtime_error(path.string() + ": " + what + ": " + sf_strerror(file));
+[[noreturn]] void fail(const fs::path& path, const std::string& what, const std::string& reason) {
+  throw std::runtime_error(path.string() + ": " + what + ": " + reason);
+}
+
+// A file libsndfile opened, or the reason it could not.
+struct Opened {
+  SNDFILE* file = nullptr;
+  std::string reason;
+};
+
+// libsndfile keeps the reason an open failed in one place for the whole
+// process (sf_strerror(nullptr)), which any other open overwrites: opens
+// are serialised with the reading of that reason, so threads opening at once
+// (loctex-align reads voices in parallel) each get their own.
+template <typename Open>
+Opened open_serialised(Open open) {
+  static std::mutex mutex;
+  const std::lock_guard lock(mutex);
+  SNDFILE* file = open();
+  return {file, file ? std::string() : std::string(sf_strerror(nullptr))};
 }
 
 }  // namespace
 
 AudioInfo probe_audio(const fs::path& path) {
   SF_INFO info{};
-  SNDFILE* file = sf_open(path.c_str(), SFM_READ, &info);
-  if (!file) fail(path, "cannot read audio", nullptr);
+  const auto [file, reason] = open_serialised([&] { return sf_open(path.c_str(), SFM_READ, &info); });
+  if (!file) fail(path, "cannot read audio", reason);
   sf_close(file);
   return {info.samplerate, info.channels, static_cast<std::int64_t>(info.frames)};
 }
 
 AudioClip read_audio(const fs::path& path) {
   SF_INFO info{};
-  SNDFILE* file = sf_open(path.c_str(), SFM_READ, &info);
-  if (!file) fail(path, "cannot read audio", nullptr);
+  const auto [file, open_failure] = open_serialised([&] { return sf_open(path.c_str(), SFM_READ, &info); });
+  if (!file) fail(path, "cannot read audio", open_failure);
   AudioClip clip;
   clip.sample_rate = info.samplerate;
   clip.channels = info.channels;
@@ -86,11 +105,13 @@ WavWriter::WavWriter(const fs::path& path, int sample_rate) : m_path(path), m_sa
   info.channels = 1;
   info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
   m_file = std::make_unique<File>();
-  m_file->handle = sf_open_fd(fd, SFM_WRITE, &info, SF_TRUE);  // closes fd with the file
-  if (!m_file->handle) {                                       // libsndfile has closed fd
+  // libsndfile closes fd with the file, or at once if it fails.
+  const auto opened = open_serialised([&] { return sf_open_fd(fd, SFM_WRITE, &info, SF_TRUE); });
+  m_file->handle = opened.file;
+  if (!m_file->handle) {
     std::error_code ignored;
     fs::remove(path, ignored);
-    fail(path, "cannot create the recording", nullptr);
+    fail(path, "cannot create the recording", opened.reason);
   }
   // The header's sizes follow every write, so the file is whole at any moment.
   sf_command(m_file->handle, SFC_SET_UPDATE_HEADER_AUTO, nullptr, SF_TRUE);
@@ -105,7 +126,7 @@ void WavWriter::write(std::span<const std::int16_t> samples) {
   if (samples.empty()) return;
   const auto n = static_cast<sf_count_t>(samples.size());
   if (sf_write_short(m_file->handle, samples.data(), n) != n)
-    fail(m_path, "cannot write audio", m_file->handle);
+    fail(m_path, "cannot write audio", sf_strerror(m_file->handle));  // this file's own reason
   m_frames += n;
 }
 
