@@ -476,7 +476,8 @@ TEST_F(speak_and_point_test, a_word_s_edge_dragged_on_the_timeline_stays_while_t
 
 // An alignment function for BackgroundAligner: records the words asked
 // for, holds the alignment of the word "held" until released, fails on
-// "unsayable", and answers with the first word.
+// "unsayable" (and throws a non-exception on "thrown"), and answers with
+// the first word.
 class HeldAligner {
  public:
   ui::BackgroundAligner::AlignFunction function() {
@@ -490,6 +491,7 @@ class HeldAligner {
         m_released.wait();
       }
       if (words.front() == "unsayable") throw std::invalid_argument("cannot align " + words.front());
+      if (words.front() == "thrown") throw 42;  // not a std::exception
       align::Alignment a;
       a.words.resize(words.size());
       a.words[0].text = words.front();
@@ -534,6 +536,18 @@ TEST_F(speak_and_point_test,
   EXPECT_EQ(results, (std::vector<std::pair<int, std::string>>{{1, "held"}}));
   EXPECT_EQ(failures, (std::vector<std::pair<int, QString>>{{3, "cannot align unsayable"}}));
   EXPECT_EQ(held.ran(), (std::vector<std::string>{"held", "unsayable"}));
+}
+
+// Whatever the aligner throws comes back as a failure, never ends the app.
+TEST_F(speak_and_point_test, anything_the_aligner_throws_comes_back_as_a_failure) {
+  HeldAligner held;
+  ui::BackgroundAligner aligner(held.function());
+  std::vector<std::pair<int, QString>> failures;
+  QObject::connect(&aligner, &ui::BackgroundAligner::failed,
+                   [&](int n, const QString& message) { failures.emplace_back(n, message); });
+  aligner.request(core::AudioClip{}, {"thrown"});
+  ASSERT_TRUE(QTest::qWaitFor([&] { return !failures.empty(); }, 10000));
+  EXPECT_EQ(failures, (std::vector<std::pair<int, QString>>{{1, "the aligner failed"}}));
 }
 
 TEST_F(speak_and_point_test, a_request_dropped_before_its_turn_never_runs) {

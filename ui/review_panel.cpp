@@ -82,7 +82,10 @@ void ReviewPanel::setNarratives(const std::vector<std::pair<std::int64_t, QStrin
 
 void ReviewPanel::load(std::int64_t id, core::Narrative narrative, std::optional<double> at) {
   if (playing()) togglePlay();
-  if (id != m_id) m_voice->unload();  // a reload after an edit keeps the voice
+  if (id != m_id) {  // a reload after an edit keeps the voice and its waveform
+    m_voice->unload();
+    m_word_timeline->setVoice({});
+  }
   m_id = id;
   m_replay.reset();
   m_heatmaps.reset();
@@ -100,7 +103,6 @@ void ReviewPanel::load(std::int64_t id, core::Narrative narrative, std::optional
   const auto to_check = align::words_to_check(*m_narrative);
   m_word_timeline->setFlagged(to_check);
   m_words->setFlagged(QList<bool>(to_check.begin(), to_check.end()));
-  showWaveform();
   const int index = m_choice->findData(static_cast<qlonglong>(id));
   if (index >= 0) m_choice->setCurrentIndex(index);
   seek(at ? *at : m_replay->start());
@@ -110,16 +112,8 @@ QString ReviewPanel::setVoice(const std::filesystem::path& file) {
   if (playing()) togglePlay();
   m_voice->unload();
   const QString why = file.empty() ? QString() : m_voice->load(file);
-  showWaveform();
+  m_word_timeline->setVoice(m_voice->clip());  // empty unless loaded
   return why;
-}
-
-void ReviewPanel::showWaveform() {
-  if (m_voice->loaded())
-    m_word_timeline->setWaveform(core::peak_envelope(m_voice->clip(), WordTimeline::kWaveformSlices),
-                                 m_voice->duration());
-  else
-    m_word_timeline->setWaveform({}, 0);
 }
 
 void ReviewPanel::clear() {
@@ -133,7 +127,7 @@ void ReviewPanel::clear() {
   m_words->setWords({});
   m_word_timeline->setWords({}, 0, 1);
   m_word_timeline->setFlagged({});
-  showWaveform();
+  m_word_timeline->setVoice({});
   m_canvas->setPointer(std::nullopt);
   m_canvas->setTrace(nullptr, 0);
 }

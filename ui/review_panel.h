@@ -80,8 +80,6 @@ class ReviewPanel : public QWidget {
   void tick();
   // Shows the replay at `t` without touching playback.
   void showAt(double t);
-  // The voice's waveform on the word timeline, or none without a voice.
-  void showWaveform();
 
   TraceCanvas* m_canvas;
   QComboBox* m_choice;

@@ -17,7 +17,6 @@
 #include "ui/microphone.h"
 #include "ui/tap_along.h"
 #include "ui/voice_recorder.h"
-#include "ui/word_timeline.h"
 
 namespace loctex::ui {
 namespace {
@@ -135,7 +134,6 @@ bool SpeakAndPointPanel::startTapping() {
   m_align_request = m_aligner->request(m_playback->clip(), words);
   m_tap->begin(std::move(words), m_playback->duration(), m_playback);
   m_tap->setAligning();
-  m_tap->setWaveform(core::peak_envelope(m_playback->clip(), WordTimeline::kWaveformSlices));
   m_pages->setCurrentWidget(m_tap);
   m_tap->setFocus();
   m_playback->play(0);

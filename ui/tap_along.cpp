@@ -54,7 +54,7 @@ void TapAlong::begin(std::vector<std::string> words, double duration, AudioPlayb
   m_words->setWords(shown);
   m_words->setFlagged({});
   m_timeline->setFlagged({});
-  m_timeline->setWaveform({}, 0);
+  m_timeline->setVoice(playback ? playback->clip() : core::AudioClip{});
   m_timer.start();
   refresh();
 }
@@ -67,11 +67,7 @@ void TapAlong::end() {
   m_applied.reset();
   m_words->setWords({});
   m_timeline->setWords({}, 0, 1);
-  m_timeline->setWaveform({}, 0);
-}
-
-void TapAlong::setWaveform(std::vector<float> peaks) {
-  m_timeline->setWaveform(std::move(peaks), m_alignment ? m_alignment->duration() : 0);
+  m_timeline->setVoice({});
 }
 
 void TapAlong::setAligning() {

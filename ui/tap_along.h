@@ -42,13 +42,12 @@ class TapAlong : public QWidget {
   explicit TapAlong(QWidget* parent = nullptr);
 
   // Starts tapping `words` over a recording `duration` seconds long, timed
-  // by `playback`'s position (which must outlive the tapping).
+  // by `playback`'s position (which must outlive the tapping), its voice's
+  // waveform on the timeline.
   void begin(std::vector<std::string> words, double duration, AudioPlayback* playback);
   void end();
   bool active() const { return m_alignment.has_value(); }
 
-  // The voice's loudness for the timeline (core::peak_envelope).
-  void setWaveform(std::vector<float> peaks);
   // Alignment is under way: the hint says so; tapping goes on meanwhile.
   void setAligning();
   // Places the words as `alignment` found them (the same words, in order)

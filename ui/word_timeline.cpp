@@ -83,9 +83,9 @@ void WordTimeline::paintEvent(QPaintEvent*) {
   painter.drawLine(QPointF(xAt(m_position), 0), QPointF(xAt(m_position), height()));
 }
 
-void WordTimeline::setWaveform(std::vector<float> peaks, double seconds) {
-  m_waveform = seconds > 0 ? std::move(peaks) : std::vector<float>{};
-  m_waveform_seconds = seconds;
+void WordTimeline::setVoice(const core::AudioClip& clip) {
+  m_waveform_seconds = clip.duration();
+  m_waveform = m_waveform_seconds > 0 ? core::peak_envelope(clip, kWaveformSlices) : std::vector<float>{};
   update();
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/audio_file.h"
 #include "core/narrative.h"
 
 namespace loctex::ui {
@@ -27,10 +28,10 @@ class WordTimeline : public QWidget {
   // The words (one per utterance, as core::word_level gives them) over [start, end].
   void setWords(const std::vector<core::TimedUtterance>& words, double start, double end);
   void setPosition(double t);
-  // The voice's loudness in equal slices (0 to 1, core::peak_envelope) over
-  // its `seconds`, from 0 on the words' clock (a narrative's voice starts
-  // with its trace), drawn behind the words; empty for none.
-  void setWaveform(std::vector<float> peaks, double seconds);
+  // The voice's waveform behind the words: its loudness in kWaveformSlices
+  // slices (core::peak_envelope), from 0 on the words' clock (a narrative's
+  // voice starts with its trace). An empty clip: none.
+  void setVoice(const core::AudioClip& clip);
   // Words marked for checking, drawn amber; index by word.
   void setFlagged(std::vector<bool> flagged);
   const std::vector<bool>& flagged() const { return m_flagged; }
